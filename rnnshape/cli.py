@@ -1,0 +1,149 @@
+"""The command line: options in, library calls, text out. Nothing else lives here.
+
+Bad input of any kind ends with one message on stderr and exit status 2; an
+unexpected exception is a bug and ends with status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import InputError
+from .kinds import CONVENTIONS
+from .shapes import DTYPE_BYTES, infer
+from .spec import parse, parse_dims
+
+FORMATS = ("table", "plain", "markdown", "json")
+
+SUMMARY_EXAMPLES = """
+\b
+Examples:
+  rnnshape summary -i 2,10 simple:3
+  rnnshape summary -i 10,5 'bi:8:seq bi:8:seq'
+  rnnshape summary -t 10 -d 5 -b 8 lstm:16:seq gru:8 dense:1
+  rnnshape summary -i 100 emb:5000:64 bi:lstm:32 --json
+  echo 'simple:8:seq  # comments are fine
+        simple:8' | rnnshape summary -i None,5 -
+"""
+
+
+class BadInput(click.ClickException):
+    """A library InputError, shown as click shows its own errors: 'Error: ...', exit 2."""
+
+    exit_code = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="rnnshape")
+def main() -> None:
+    """Output shapes and parameter counts of recurrent Keras models, instantly.
+
+    Describe a stack of layers in one line (simple:3 bi:lstm:8:seq dense:1) and
+    get the table Keras's model.summary() would print, without Keras.
+    """
+
+
+@main.command(epilog=SUMMARY_EXAMPLES)
+@click.argument("specs", nargs=-1, metavar="SPEC...")
+@click.option("-i", "--input", "input_text", metavar="T,D",
+              help="Input shape (timesteps, features); T may be None. Before an embedding: -i T.")
+@click.option("-t", "--timesteps", metavar="T", help="Timesteps (Keras 2's input_length); may be None.")
+@click.option("-d", "--input-dim", metavar="D", help="Features per timestep (Keras 2's input_dim).")
+@click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size (default: None).")
+@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read the specs from FILE ('-' for stdin); '#' starts a comment.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
+              help="Output format (default: table).")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
+@click.option("--name", default="sequential", show_default=True, help="Model name.")
+@click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default="keras",
+              show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
+@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
+              show_default=True, help="Weight dtype for the byte sizes.")
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, name, convention, dtype):
+    """Print the summary Keras would print for a stack of layer SPECs.
+
+    A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
+    simple:U (alias rnn), lstm:U, gru:U, bi:U or bi:lstm:U, dense:U,
+    embedding:V:E (alias emb), dropout:R; flags seq, back, nobias, act=NAME,
+    merge=concat|sum|mul|ave, reset_after=false. One argument may hold several
+    specs; '-' reads them from stdin.
+    """
+    try:
+        if as_json and fmt not in (None, "json"):
+            raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
+        fmt = "json" if as_json else (fmt or "table").lower()
+        stack = parse(_spec_text(specs, spec_file))
+        result = infer(stack, _input_shape(input_text, timesteps, input_dim), batch, convention.lower(), name)
+    except InputError as error:
+        raise BadInput(str(error)) from None
+    dtype = dtype.lower()
+    if fmt == "table":
+        import rich.console
+
+        from .render import print_table
+
+        print_table(result, dtype, rich.console.Console(highlight=False))
+    else:
+        from .render import render
+
+        click.echo(render(result, fmt, dtype), nl=False)
+
+
+def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> str:
+    """The spec text from the arguments, a file, or stdin ('-')."""
+    if spec_file is not None and specs:
+        raise InputError("give the specs either as arguments or with -f/--file, not both")
+    if spec_file is None and specs == ("-",):
+        spec_file = "-"
+    if spec_file is None:
+        if "-" in specs:
+            raise InputError("'-' (read specs from stdin) must be the only SPEC")
+        if not specs:
+            raise InputError("no layers given: write specs such as 'simple:3', or '-' to read them from stdin")
+        return " ".join(specs)
+    where = "standard input" if spec_file == "-" else f"'{spec_file}'"
+    try:
+        if spec_file == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        with open(spec_file, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError:
+        raise InputError(f"cannot read specs from {where}: it is not UTF-8 text") from None
+    except OSError as error:
+        raise InputError(f"cannot read specs from {where}: {error.strerror or error}") from None
+
+
+def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str | None) -> tuple:
+    """(T, D) or (T,) from -i, or from -t and -d (Keras 2's input_length and input_dim)."""
+    if input_text is not None:
+        if timesteps is not None or input_dim is not None:
+            raise InputError("give the input shape either with -i or with -t/-d, not both")
+        return parse_dims(input_text, "-i")
+    if timesteps is None and input_dim is None:
+        raise InputError("the input shape is missing: give it with -i TIMESTEPS,FEATURES "
+                         "(e.g. -i 10,5), or -t TIMESTEPS -d FEATURES")  # fmt: skip
+    steps = parse_dims(timesteps, "-t") if timesteps is not None else (None,)
+    features = parse_dims(input_dim, "-d") if input_dim is not None else ()
+    if len(steps) != 1 or len(features) > 1:
+        raise InputError("-t and -d each take one number, e.g. -t 10 -d 5")
+    return steps + features
+
+
+def run() -> None:
+    """Console-script entry point: main() with the last-resort error handling."""
+    try:
+        main(prog_name="rnnshape")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (| head); say nothing and do not let Python complain at exit.
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as error:  # noqa: BLE001 - anything here is a bug; report it, no traceback
+        print(f"rnnshape: internal error: {type(error).__name__}: {error}\n"
+              "This is a bug in rnnshape; please report it with the command you ran.", file=sys.stderr)  # fmt: skip
+        sys.exit(1)
