@@ -49,8 +49,9 @@ class SpecError(InputError):
     """A bad spec. ``str()`` quotes it and underlines the offending field."""
 
     def __init__(self, spec: str, index: int, start: int, end: int, problem: str):
+        end = max(end, start + 1)  # an empty field still gets one caret
         self.spec, self.index, self.start, self.end, self.problem = spec, index, start, end, problem
-        marker = " " * start + "^" * max(1, end - start)
+        marker = " " * start + "^" * (end - start)
         super().__init__(f"bad spec for layer {index}: {problem}\n  {spec}\n  {marker}")
 
 
@@ -148,10 +149,10 @@ class _SpecReader:
 
     def read_number(self, field: str, name: str, number_type: str) -> int | float:
         if number_type == "count":
+            if _NUMBER.fullmatch(field) and len(field) > MAX_DIGITS:
+                raise self.fail(self.next, f"{name} has more than {MAX_DIGITS} digits")
             if not _NUMBER.fullmatch(field) or int(field) < 1:
                 raise self.fail(self.next, f"{name} must be a whole number of at least 1, got '{field}'")
-            if len(field) > MAX_DIGITS:
-                raise self.fail(self.next, f"{name} has more than {MAX_DIGITS} digits")
             return int(field)
         try:
             rate = float(field)

@@ -1,0 +1,56 @@
+"""Shared test helpers: the Keras fixtures and golden files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+GOLDEN = HERE / "golden"
+collect_ignore = ["fixtures"]  # the fixture generator needs Keras, which tests never import
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/* from the current output (review the diff!)")
+
+
+def load_keras_stacks() -> list[dict]:
+    """Stacks built by real Keras 3 (tests/fixtures/make_keras_fixtures.py)."""
+    return json.loads((FIXTURES / "keras_summaries.json").read_text())["stacks"]
+
+
+KERAS_STACKS = load_keras_stacks()
+
+
+def stack_id(stack: dict) -> str:
+    batch = f" b{stack['batch']}" if stack["batch"] else ""
+    return f"{stack['spec']} @{stack['input']}{batch}"
+
+
+def cli_args(stack: dict) -> list[str]:
+    """The command-line options that describe a fixture's input."""
+    args = ["-i", ",".join(str(dim) for dim in stack["input"])]
+    if stack["batch"]:
+        args += ["-b", str(stack["batch"])]
+    if stack["name"]:
+        args += ["--name", stack["name"]]
+    return args
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/golden/NAME, or rewrite it under --update-golden."""
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+        assert path.exists(), f"no golden file {path}: run pytest --update-golden and review it"
+        assert text == path.read_text()
+
+    return check

@@ -1,0 +1,152 @@
+"""The command line end to end (click's CliRunner): specs in, text out, exit statuses."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import KERAS_STACKS, cli_args, stack_id
+from rnnshape import __version__
+from rnnshape.cli import main
+
+
+def invoke(*args, input=None, env=None):
+    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    return runner.invoke(main, ["summary", *args], input=input, env={"COLUMNS": "80", **(env or {})})
+
+
+def ok(*args, **kwargs):
+    result = invoke(*args, **kwargs)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def bad(*args, **kwargs):
+    """Bad input: status 2, nothing on stdout, one message on stderr, no traceback."""
+    result = invoke(*args, **kwargs)
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+    assert not result.exception or isinstance(result.exception, SystemExit)
+    return result.stderr
+
+
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_json_equals_keras(stack):
+    document = json.loads(ok(*cli_args(stack), stack["spec"], "--json"))
+    assert [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in document["layers"]] \
+        == [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in stack["layers"]]
+    assert document["total_params"] == stack["total_params"]
+    assert document["model"] == (stack["name"] or "sequential")
+
+
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_table_equals_keras(stack):
+    assert ok(*cli_args(stack), stack["spec"]) == stack["summary"]
+
+
+def test_readme_first_example():
+    output = ok("-i", "2,10", "simple:3")
+    assert "simple_rnn (SimpleRNN)" in output and "(None, 3)" in output and "│            42 │" in output
+    assert " Total params: 42 (168.00 B)" in output
+
+
+def test_seed_notations_agree():
+    assert ok("-i", "2,10", "simple:3", "--json") == ok("-t", "2", "-d", "10", "simple:3", "--json")
+    assert json.loads(ok("-d", "5", "simple:3", "--json"))["input_shape"] == [None, None, 5]
+    assert json.loads(ok("-b", "8", "-i", "2,10", "simple:3:seq", "--json"))["layers"][0]["output_shape"] == [8, 2, 3]
+
+
+def test_specs_may_be_split_across_arguments():
+    assert ok("-i", "10,5", "bi:8:seq bi:8:seq", "--json") == ok("-i", "10,5", "bi:8:seq", "bi:8:seq", "--json")
+
+
+def test_specs_from_stdin_and_from_a_file(tmp_path):
+    text = "# a deep RNN\nsimple:8:seq   # first\nsimple:8:seq\n"
+    expected = ok("-i", "10,5", "simple:8:seq", "simple:8:seq", "--json")
+    assert ok("-i", "10,5", "-", "--json", input=text) == expected
+    path = tmp_path / "model.txt"
+    path.write_text(text)
+    assert ok("-i", "10,5", "-f", str(path), "--json") == expected
+    assert ok("-i", "10,5", "-f", "-", "--json", input=text) == expected
+
+
+@pytest.mark.parametrize("fmt", ["table", "plain", "markdown", "json"])
+def test_every_format(fmt):
+    output = ok("-i", "10,5", "bi:8:seq", "--format", fmt)
+    assert "bidirectional" in output and "224" in output
+
+
+def test_json_flag_is_format_json():
+    assert ok("-i", "2,10", "simple:3", "--json") == ok("-i", "2,10", "simple:3", "--format", "json")
+    assert ok("-i", "2,10", "simple:3", "--json", "--format", "json")
+
+
+def test_name_convention_and_dtype():
+    document = json.loads(ok("-i", "2,10", "simple:3", "--json", "--name", "tiny", "--convention", "torch",
+                             "--dtype", "float64"))
+    assert (document["model"], document["total_params"], document["total_bytes"]) == ("tiny", 45, 360)
+    assert 'Model: "tiny"' in ok("-i", "2,10", "simple:3", "--name", "tiny")
+    assert "(336.00 B)" in ok("-i", "2,10", "simple:3", "--dtype", "float64")
+
+
+def test_version_and_help():
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output.strip() == f"rnnshape, version {__version__}"
+    for args in (["--help"], ["-h"], ["summary", "--help"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0 and "Usage:" in result.output
+    summary_help = runner.invoke(main, ["summary", "--help"]).output
+    assert "Examples:" in summary_help and "rnnshape summary -i 2,10 simple:3" in summary_help
+    for option in ("--input", "--timesteps", "--input-dim", "--batch", "--file", "--format", "--json", "--name",
+                   "--convention", "--dtype"):
+        assert option in summary_help
+
+
+@pytest.mark.parametrize("args, words", [
+    # spec errors (SPEC section 2)
+    (["-i", "2,10", "simpel:3"], "did you mean 'simple'?"),
+    (["-i", "2,10", "simple:3:seqq"], "did you mean 'seq'?"),
+    (["-i", "2,10", "simple"], "needs its units"),
+    (["-i", "2,10", "simple:0"], "at least 1"),
+    (["-i", "2,10", "dense:3:seq"], "does not apply to dense"),
+    (["-i", "2,10", "bi:3:back"], "Keras refuses go_backwards"),
+    (["-i", "2,10", "simple:3 emb:10:2"], "must be the first layer"),
+    (["-i", "2,10", "simple:3:act=nope"], "unknown activation"),
+    # input errors (SPEC section 3)
+    (["simple:3"], "the input shape is missing: give it with -i"),
+    (["-i", "2,x", "simple:3"], "bad input shape -i '2,x'"),
+    (["-i", "2,None", "simple:3"], "feature dim"),
+    (["-i", "0,5", "simple:3"], "at least 1"),
+    (["-i", "2,10", "-t", "2", "simple:3"], "either with -i or with -t/-d"),
+    (["-t", "x", "-d", "3", "simple:3"], "bad input shape -t 'x'"),
+    (["-t", "2,3", "-d", "3", "simple:3"], "-t and -d each take one number"),
+    (["-i", "2,10", "simple:3 simple:4"], "add ':seq' to layer 1"),
+    (["-i", "10", "simple:3"], "give the input as -i TIMESTEPS,FEATURES"),
+    (["-i", "10,5", "emb:10:4"], "takes integer ids"),
+    (["-i", "2,10", "-b", "0", "simple:3"], "-b"),
+    # options
+    (["-i", "2,10", "simple:3", "--format", "html"], "'html' is not one of"),
+    (["-i", "2,10", "simple:3", "--json", "--format", "plain"], "contradict"),
+    (["-i", "2,10", "simple:3", "--convention", "jax"], "--convention"),
+    (["-i", "2,10", "simple:3", "--dtype", "int8"], "--dtype"),
+    (["-i", "2,10", "simple:3", "--name", "a/b"], "model name"),
+    (["-i", "2,10", "simple:3", "--bogus"], "No such option"),
+    (["-i", "2,10"], "no layers given"),
+    (["-i", "2,10", "-", "simple:3"], "must be the only SPEC"),
+])
+def test_bad_input_exits_2_with_one_message(args, words):
+    assert words in bad(*args)
+
+
+def test_bad_files_and_stdin(tmp_path):
+    assert "cannot read specs from" in bad("-i", "2,10", "-f", str(tmp_path / "missing.txt"))
+    directory_or_binary = tmp_path / "binary.txt"
+    directory_or_binary.write_bytes(b"\xff\xfe\x00simple:3")
+    assert "not UTF-8 text" in bad("-i", "2,10", "-f", str(directory_or_binary))
+    assert "no layers given" in bad("-i", "2,10", "-", input="# nothing but a comment\n")
+    assert "no layers given" in bad("-i", "2,10", "-", input="")
+    assert "either as arguments or with -f" in bad("-i", "2,10", "-f", str(directory_or_binary), "simple:3")
+    (tmp_path / "bad.txt").write_text("simple:3\nlstm:x\n")
+    assert "bad spec for layer 2" in bad("-i", "2,10", "-f", str(tmp_path / "bad.txt"))

@@ -1,0 +1,78 @@
+"""rnnshape as a real process: python -m rnnshape, lazy imports, exit statuses, pipes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENV = {**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "utf-8"}
+
+
+def run(*args, input=None, python_flags=()):
+    return subprocess.run([sys.executable, *python_flags, "-m", "rnnshape", *args], input=input,
+                          capture_output=True, text=True, env=ENV, timeout=60)
+
+
+def imported_modules(*args):
+    """Top-level modules a run imports, read from python -X importtime."""
+    result = run(*args, python_flags=("-X", "importtime"))
+    assert result.returncode == 0, result.stderr
+    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+
+
+def test_importing_the_cli_loads_neither_numpy_nor_rich():
+    code = "import sys, rnnshape.cli; print(sorted(m for m in ('numpy', 'rich') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert result.stdout.strip() == "[]"
+
+
+def test_json_and_plain_load_neither_numpy_nor_rich():
+    for fmt in ("json", "plain", "markdown"):
+        modules = imported_modules("summary", "-i", "10,5", "bi:8:seq", "--format", fmt)
+        assert "click" in modules and "rnnshape" in modules
+        assert "rich" not in modules and "numpy" not in modules
+
+
+def test_the_table_loads_rich_but_not_numpy():
+    modules = imported_modules("summary", "-i", "10,5", "bi:8:seq")
+    assert "rich" in modules and "numpy" not in modules
+
+
+def test_python_dash_m_end_to_end():
+    result = run("summary", "-i", "10,5", "bi:8:seq bi:8:seq bi:8:seq bi:8:seq", "--json")
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["total_params"] == 1424
+
+
+def test_stdin_through_a_real_pipe():
+    result = run("summary", "-i", "2,10", "-", "--format", "plain", input="simple:3  # the seed's first model\n")
+    assert result.returncode == 0
+    assert " simple_rnn (SimpleRNN)      (None, 3)                 42        " in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("args", [
+    ["summary", "-i", "2,10", "simple:3:seqq"],
+    ["summary", "simple:3"],
+    ["summary", "-i", "2,10", "-f", "/nonexistent/specs.txt"],
+    ["summary", "-i", "2,10", "simple:3", "--format", "xml"],
+    ["summary", "-i", "2," + "9" * 5000, "simple:3"],
+    ["summary", "-i", "2,10", "simple:" + "9" * 5000],
+    ["summary", "-i", "2,10", "\udcff:3"],
+])
+def test_bad_input_is_status_2_without_traceback(args):
+    result = subprocess.run([sys.executable, "-m", "rnnshape", *args], capture_output=True, env=ENV, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert b"Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_a_closed_pipe_is_not_an_error():
+    reader = subprocess.Popen([sys.executable, "-m", "rnnshape", "summary", "-i", "100,128",
+                               " ".join(["lstm:8:seq"] * 2000), "--format", "plain"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    reader.stdout.readline()
+    reader.stdout.close()  # as `| head -1` does
+    assert b"Traceback" not in reader.stderr.read()
+    reader.wait(timeout=60)

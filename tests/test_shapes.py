@@ -1,0 +1,125 @@
+"""The shape engine against real Keras 3 (and PyTorch) on every fixture stack."""
+
+import pytest
+
+from conftest import KERAS_STACKS, stack_id
+from rnnshape import InputError, infer, parse, summarize
+
+
+def fixture_summary(stack, convention="keras"):
+    return summarize(stack["spec"], stack["input"], stack["batch"], convention, stack["name"] or "sequential")
+
+
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_names_types_shapes_and_params_equal_keras(stack):
+    summary = fixture_summary(stack)
+    got = [(row.name, row.type, list(row.output_shape), row.params) for row in summary.rows]
+    expected = [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in stack["layers"]]
+    assert got == expected
+    assert summary.total_params == stack["total_params"]
+
+
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_weight_shapes_equal_keras_get_weights(stack):
+    summary = fixture_summary(stack)
+    got = [[list(weight.shape) for weight in row.weights] for row in summary.rows]
+    assert got == [layer["weight_shapes"] for layer in stack["layers"]]
+
+
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_torch_convention_equals_pytorch_modules(stack):
+    summary = fixture_summary(stack, "torch")
+    assert [row.params for row in summary.rows] == [layer["torch_params"] for layer in stack["layers"]]
+
+
+@pytest.mark.parametrize("convention", ["keras", "torch"])
+@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+def test_rows_add_up_to_the_totals(stack, convention):
+    summary = fixture_summary(stack, convention)
+    assert sum(row.params for row in summary.rows) == summary.total_params
+    assert summary.trainable_params + summary.non_trainable_params == summary.total_params
+    for row in summary.rows:
+        assert row.params == sum(weight.size for weight in row.weights)
+
+
+def test_each_layer_reads_the_shape_the_previous_one_returns():
+    summary = summarize("emb:100:8 bi:gru:4:seq dropout:0.1 lstm:3", (12,), batch_size=2)
+    assert summary.input_shape == (2, 12)
+    shapes = [summary.input_shape] + [row.output_shape for row in summary.rows]
+    assert [row.input_shape for row in summary.rows] == shapes[:-1]
+    assert summary.output_shape == (2, 3)
+
+
+def test_seed_chapter_figures():
+    assert summarize("simple:3", (2, 10)).rows[0].params == 42
+    assert summarize("simple:3", (2, 10), 8).rows[0].output_shape == (8, 3)
+    assert summarize("simple:3:seq", (2, 10), 8).rows[0].output_shape == (8, 2, 3)
+    deep = summarize("bi:8:seq bi:8:seq bi:8:seq bi:8:seq", (10, 5))
+    assert [row.params for row in deep.rows] == [224, 400, 400, 400]
+    assert deep.total_params == 1424
+
+
+def test_counts_are_exact_integers_of_any_size():
+    units = 10**30
+    summary = summarize(f"lstm:{units}", (5, 7))
+    assert summary.total_params == 4 * (units * (7 + units) + units)
+
+
+def rank_error(specs, dims=(2, 10), batch=None):
+    with pytest.raises(InputError) as caught:
+        summarize(specs, dims, batch)
+    return str(caught.value)
+
+
+def test_missing_seq_names_the_layer_to_fix():
+    assert rank_error("simple:3 simple:4") == (
+        "layer 2 'simple_rnn_1' needs (batch, timesteps, features) but layer 1 'simple_rnn' "
+        "returns (None, 3): add ':seq' to layer 1")
+
+
+def test_missing_seq_behind_a_dense_layer_points_back_to_the_recurrent_one():
+    message = rank_error("lstm:3:seq bi:gru:4 dropout:0.5 dense:2 simple:4", batch=8)
+    assert message == ("layer 5 'simple_rnn' needs (batch, timesteps, features) but layer 4 'dense' "
+                       "returns (8, 2): add ':seq' to layer 2 'bidirectional'")
+
+
+def test_recurrent_layer_on_a_2d_input():
+    assert "but the input is (None, 10): give the input as -i TIMESTEPS,FEATURES" in rank_error("simple:3", (10,))
+
+
+def test_embedding_needs_ids():
+    assert "takes integer ids of shape (batch, timesteps)" in rank_error("emb:10:4 simple:3", (10, 5))
+
+
+@pytest.mark.parametrize("dims, words", [
+    ((), "should have two dims"),
+    ((2, 3, 4), "should have two dims"),
+    ((0, 5), "at least 1"),
+    ((2, -1), "at least 1"),
+    ((2, None), "feature dim"),
+    ((2, 2.5), "whole numbers"),
+])
+def test_bad_input_shapes(dims, words):
+    with pytest.raises(InputError, match=words):
+        summarize("simple:3", dims)
+
+
+def test_bad_batch_convention_and_name():
+    with pytest.raises(InputError, match="batch size"):
+        summarize("simple:3", (2, 10), 0)
+    with pytest.raises(InputError, match="unknown convention"):
+        summarize("simple:3", (2, 10), convention="jax")
+    with pytest.raises(InputError, match="model name"):
+        summarize("simple:3", (2, 10), name="a/b")
+    with pytest.raises(InputError, match="no layers"):
+        infer([], (2, 10))
+
+
+def test_none_timesteps_with_an_embedding():
+    summary = summarize("emb:50:8 lstm:4:seq", (None,))
+    assert summary.output_shape == (None, None, 4)
+
+
+def test_summarize_accepts_parsed_specs_and_lists_of_text():
+    specs = parse("gru:4:seq dense:2")
+    assert summarize(specs, (3, 2)) == summarize(["gru:4:seq", "dense:2"], (3, 2))
