@@ -16,8 +16,9 @@ and the computation cannot drift apart. Pure Python, exact integers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
+
+from .values import Value
 
 Shape = tuple  # of int | None; the first entry is the batch dimension
 
@@ -37,32 +38,32 @@ ACTIVATIONS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Weight:
+class Weight(Value):
     """One weight array: its Keras (or PyTorch) name and shape."""
 
-    name: str
-    shape: tuple[int, ...]
+    def __init__(self, name: str, shape: tuple[int, ...]):
+        self.name, self.shape = name, shape
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
 
 
-class Field(NamedTuple):
+class Field(Value):
     """A positional number of a spec: ``units`` in ``simple:3``."""
 
-    argument: str  # the constructor argument it sets
-    label: str  # what error messages call it
-    type: str  # "count" (a whole number >= 1) or "rate" (0 <= r < 1)
+    def __init__(self, argument: str, label: str, type: str):
+        self.argument = argument  # the constructor argument it sets
+        self.label = label  # what error messages call it
+        self.type = type  # "count" (a whole number >= 1) or "rate" (0 <= r < 1)
 
 
-class Layer:
+class Layer(Value):
     """What every kind provides; see the module docstring."""
 
     keras_type: ClassVar[str]  # Keras class name, shown as "name (Type)"
     keras_name: ClassVar[str]  # base of Keras's automatic name: "simple_rnn"
-    fields: ClassVar[tuple[Field, ...]] = ()
+    positional: ClassVar[tuple[Field, ...]] = ()  # the numbers after the kind word
     flags: ClassVar[frozenset[str]] = frozenset()
     required_rank: ClassVar[int | None] = None  # rank of the input, batch included
     first_only: ClassVar[bool] = False
@@ -79,18 +80,16 @@ class Layer:
         return (self.keras_name,)
 
 
-@dataclass(frozen=True)
 class Recurrent(Layer):
     """A Keras RNN layer over one cell whose weights stack ``gates`` blocks."""
 
-    units: int
-    return_sequences: bool = False
-    go_backwards: bool = False
-    activation: str = "tanh"
-    use_bias: bool = True
+    def __init__(self, units: int, return_sequences: bool = False, go_backwards: bool = False,
+                 activation: str = "tanh", use_bias: bool = True):  # fmt: skip
+        self.units, self.return_sequences, self.go_backwards = units, return_sequences, go_backwards
+        self.activation, self.use_bias = activation, use_bias
 
     gates: ClassVar[int]
-    fields = (Field("units", "units", "count"),)
+    positional = (Field("units", "units", "count"),)
     flags = frozenset({"seq", "back", "act", "nobias"})
     required_rank = 3
 
@@ -118,14 +117,12 @@ class Recurrent(Layer):
         return (self.gates * self.units,)
 
 
-@dataclass(frozen=True)
 class SimpleRNN(Recurrent):
     keras_type = "SimpleRNN"
     keras_name = "simple_rnn"
     gates = 1
 
 
-@dataclass(frozen=True)
 class LSTM(Recurrent):
     """Gates i, f, c, o stacked along the last axis of each weight."""
 
@@ -134,12 +131,14 @@ class LSTM(Recurrent):
     gates = 4
 
 
-@dataclass(frozen=True)
 class GRU(Recurrent):
     """Gates z, r, h. With ``reset_after`` (the Keras default) the input and the
     recurrent projections each get their own bias, stacked as a (2, 3U) array."""
 
-    reset_after: bool = True
+    def __init__(self, units: int, return_sequences: bool = False, go_backwards: bool = False,
+                 activation: str = "tanh", use_bias: bool = True, reset_after: bool = True):  # fmt: skip
+        super().__init__(units, return_sequences, go_backwards, activation, use_bias)
+        self.reset_after = reset_after
 
     keras_type = "GRU"
     keras_name = "gru"
@@ -152,13 +151,12 @@ class GRU(Recurrent):
         return (3 * self.units,)
 
 
-@dataclass(frozen=True)
 class Bidirectional(Layer):
     """Keras's Bidirectional wrapper around any recurrent kind: a forward copy and
     a backward copy of ``layer``, their outputs merged by ``merge_mode``."""
 
-    layer: Recurrent
-    merge_mode: str = "concat"
+    def __init__(self, layer: Recurrent, merge_mode: str = "concat"):
+        self.layer, self.merge_mode = layer, merge_mode
 
     keras_type = "Bidirectional"
     keras_name = "bidirectional"
@@ -186,17 +184,15 @@ class Bidirectional(Layer):
         return self.layer.auto_names() + (self.keras_name,)
 
 
-@dataclass(frozen=True)
 class Dense(Layer):
     """Acts on the last axis, so a 3D input stays 3D, as in Keras."""
 
-    units: int
-    activation: str = "linear"
-    use_bias: bool = True
+    def __init__(self, units: int, activation: str = "linear", use_bias: bool = True):
+        self.units, self.activation, self.use_bias = units, activation, use_bias
 
     keras_type = "Dense"
     keras_name = "dense"
-    fields = (Field("units", "units", "count"),)
+    positional = (Field("units", "units", "count"),)
     flags = frozenset({"act", "nobias"})
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -213,16 +209,15 @@ class Dense(Layer):
         return weights
 
 
-@dataclass(frozen=True)
 class Embedding(Layer):
     """Integer ids (batch, timesteps) to vectors (batch, timesteps, output_dim)."""
 
-    input_dim: int
-    output_dim: int
+    def __init__(self, input_dim: int, output_dim: int):
+        self.input_dim, self.output_dim = input_dim, output_dim
 
     keras_type = "Embedding"
     keras_name = "embedding"
-    fields = (Field("input_dim", "vocabulary size", "count"), Field("output_dim", "output dim", "count"))
+    positional = (Field("input_dim", "vocabulary size", "count"), Field("output_dim", "output dim", "count"))
     required_rank = 2
     first_only = True
 
@@ -234,15 +229,15 @@ class Embedding(Layer):
         return [Weight(name, (self.input_dim, self.output_dim))]
 
 
-@dataclass(frozen=True)
 class Dropout(Layer):
     """No weights; the identity in inference, which is all rnnshape runs."""
 
-    rate: float
+    def __init__(self, rate: float):
+        self.rate = rate
 
     keras_type = "Dropout"
     keras_name = "dropout"
-    fields = (Field("rate", "rate", "rate"),)
+    positional = (Field("rate", "rate", "rate"),)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape

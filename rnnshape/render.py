@@ -7,8 +7,6 @@ formats start without it.
 from __future__ import annotations
 
 import json
-import shutil
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .shapes import Summary, format_shape, memory_size
@@ -47,6 +45,8 @@ def readable_size(nbytes: int) -> str:
     try:
         size = float(nbytes)  # Keras computes in floats; so do we, to round alike
     except OverflowError:
+        from decimal import Decimal
+
         size = Decimal(nbytes)  # beyond floats: exact arithmetic, same layout
     for unit in units[:-1]:
         if size / 1024 < 1:
@@ -72,6 +72,8 @@ def print_table(
 ) -> None:
     """Draw the summary as Keras 3's ``model.summary()`` does (keras/src/utils/summary_utils.py):
     the same columns, widths, markup and colours."""
+    import shutil
+
     import rich.markup
     import rich.table
 

@@ -7,25 +7,23 @@ weights, whose sizes add up to its parameter count. Pure Python, exact integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .errors import InputError
 from .kinds import CONVENTIONS, Embedding, Recurrent, Shape, Weight
 from .spec import LayerSpec, parse
+from .values import Value
 
 DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(Value):
     """One layer of the summary."""
 
-    name: str
-    spec: LayerSpec
-    input_shape: Shape
-    output_shape: Shape
-    weights: tuple[Weight, ...]
+    def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, output_shape: Shape,
+                 weights: tuple[Weight, ...]):  # fmt: skip
+        self.name, self.spec, self.weights = name, spec, weights
+        self.input_shape, self.output_shape = input_shape, output_shape
 
     @property
     def type(self) -> str:
@@ -36,14 +34,11 @@ class Row:
         return sum(weight.size for weight in self.weights)
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(Value):
     """A whole model: what ``model.summary()`` shows, as data."""
 
-    model: str
-    input_shape: Shape
-    rows: tuple[Row, ...]
-    convention: str = "keras"
+    def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras"):
+        self.model, self.input_shape, self.rows, self.convention = model, input_shape, rows, convention
 
     @property
     def output_shape(self) -> Shape:

@@ -9,13 +9,12 @@ suggests the nearest valid word.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from dataclasses import dataclass
 from typing import Iterable
 
 from .errors import InputError
+from .values import Value
 from .kinds import ACTIVATIONS, ALIASES, KINDS, RECURRENT_KINDS, Bidirectional, Layer, Recurrent
 
 # Python refuses to convert ints of more than 4300 digits to text; capping each
@@ -37,12 +36,11 @@ _NUMBER = re.compile(r"[0-9]+", re.ASCII)
 _COMMENT = re.compile(r"#[^\n]*")
 
 
-@dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(Value):
     """One parsed layer: the text as the user wrote it and the layer it describes."""
 
-    text: str
-    layer: Layer
+    def __init__(self, text: str, layer: Layer):
+        self.text, self.layer = text, layer
 
 
 class SpecError(InputError):
@@ -134,7 +132,7 @@ class _SpecReader:
 
     def read_numbers(self, kind: type[Layer], kind_word: str) -> dict:
         arguments = {}
-        for spec_field in kind.fields:
+        for spec_field in kind.positional:
             field = self.peek()
             if field is None or not _looks_numeric(field):
                 got = "nothing" if field is None else f"'{field}'"
@@ -236,11 +234,13 @@ def _flag_name(field: str) -> str:
 
 
 def _usage(kind_word: str, kind: type[Layer]) -> str:
-    numbers = [field.label.upper().replace(" ", "_") for field in kind.fields]
+    numbers = [field.label.upper().replace(" ", "_") for field in kind.positional]
     return "write " + ":".join([kind_word] + numbers)
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only a bad spec needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean '{close[0]}'?" if close else ""
 

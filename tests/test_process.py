@@ -76,3 +76,13 @@ def test_a_closed_pipe_is_not_an_error():
     reader.stdout.close()  # as `| head -1` does
     assert b"Traceback" not in reader.stderr.read()
     reader.wait(timeout=60)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_committed_completion_scripts_are_current(shell):
+    from pathlib import Path
+
+    generated = subprocess.run([sys.executable, "-m", "rnnshape"], capture_output=True, text=True, timeout=60,
+                               env={**ENV, "_RNNSHAPE_COMPLETE": f"{shell}_source"})
+    committed = Path(__file__).parent.parent / "completions" / f"rnnshape.{shell}"
+    assert generated.stdout and generated.stdout == committed.read_text()

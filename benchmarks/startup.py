@@ -1,0 +1,70 @@
+"""Start-up time of `rnnshape summary` against the bare imports it cannot avoid.
+
+    python benchmarks/startup.py [--runs 40]
+
+Prints the median wall time of each command over --runs runs (after one warm-up
+run each, so every command finds its files in the OS cache) and the ratio of
+rnnshape's table to `python -c "import click, rich.console, rich.table"` and of
+its JSON to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
+should cost little more than the libraries it needs to print anything at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SPECS = "bi:8:seq bi:8:seq bi:8:seq bi:8:seq"
+
+
+def rnnshape_command() -> list[str]:
+    """The installed console script next to this Python, else python -m rnnshape."""
+    script = Path(sys.executable).with_name("rnnshape")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("rnnshape")
+    return [found] if found else [sys.executable, "-m", "rnnshape"]
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    env = {**os.environ, "COLUMNS": "80"}
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    runs = parser.parse_args().runs
+    rnnshape = rnnshape_command() + ["summary", "-i", "10,5", SPECS]
+    commands = {
+        "rnnshape summary (table)": rnnshape,
+        "rnnshape summary --json": rnnshape + ["--json"],
+        "python -c 'import click, rich.console, rich.table'": [
+            sys.executable, "-c", "import click, rich.console, rich.table"],
+        "python -c 'import click, json'": [sys.executable, "-c", "import click, json"],
+        "python -c 'pass'": [sys.executable, "-c", "pass"],
+    }
+    times = {}
+    for label, command in commands.items():
+        times[label] = median_seconds(command, runs)
+        print(f"{label:<55} {times[label] * 1000:7.1f} ms  (median of {runs})")
+    table_ratio = times["rnnshape summary (table)"] / times["python -c 'import click, rich.console, rich.table'"]
+    json_ratio = times["rnnshape summary --json"] / times["python -c 'import click, json'"]
+    print(f"\ntable / import click, rich.console, rich.table  = {table_ratio:.2f}  (target <= 1.3)")
+    print(f"json  / import click, json                      = {json_ratio:.2f}  (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()

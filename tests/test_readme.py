@@ -1,0 +1,41 @@
+"""The README's examples are real: every console block prints what it shows."""
+
+import doctest
+import re
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import HERE
+from rnnshape.cli import main
+
+README = (HERE.parent / "README.md").read_text()
+CONSOLE_BLOCKS = re.findall(r"```console\n\$ (rnnshape [^\n]*)\n(.*?)```", README, re.S)
+
+
+def test_there_are_examples():
+    assert len(CONSOLE_BLOCKS) >= 8
+
+
+@pytest.mark.parametrize("command, shown", CONSOLE_BLOCKS, ids=[block[0] for block in CONSOLE_BLOCKS])
+def test_console_example(command, shown):
+    result = CliRunner().invoke(main, shlex.split(command)[1:], env={"COLUMNS": "80"})
+    assert result.output == shown
+
+
+def test_python_example():
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(README, {}, "README.md", "README.md", 0)
+    assert test.examples
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.failures == 0
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_second():
+    quick_start = README.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = quick_start.strip().splitlines()
+    assert len(commands) == 2
+    assert commands[0].startswith("pip install . && rnnshape summary ")
+    assert commands[1] in (HERE.parent / ".ci" / "run").read_text()
