@@ -1,4 +1,4 @@
-"""The README's examples are real: every console block prints what it shows."""
+"""The documentation is true: README examples and the docstrings' examples run as shown."""
 
 import doctest
 import re
@@ -8,6 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import HERE
+import rnnshape
+import rnnshape.shapes
 from rnnshape.cli import main
 
 README = (HERE.parent / "README.md").read_text()
@@ -39,3 +41,9 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
     assert len(commands) == 2
     assert commands[0].startswith("pip install . && rnnshape summary ")
     assert commands[1] in (HERE.parent / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("module", [rnnshape, rnnshape.shapes], ids=lambda module: module.__name__)
+def test_docstring_examples(module):
+    failures, tried = doctest.testmod(module)
+    assert tried and not failures
