@@ -12,7 +12,7 @@ import click
 
 from . import __version__
 from .errors import InputError
-from .kinds import CONVENTIONS
+from .kinds import CONVENTIONS, Embedding
 from .shapes import DTYPE_BYTES, infer
 from .spec import parse, parse_dims
 
@@ -77,7 +77,9 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
             raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
         fmt = "json" if as_json else (fmt or "table").lower()
         stack = parse(_spec_text(specs, spec_file))
-        result = infer(stack, _input_shape(input_text, timesteps, input_dim), batch, convention.lower(), name)
+        takes_ids = isinstance(stack[0].layer, Embedding)
+        dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
+        result = infer(stack, dims, batch, convention.lower(), name)
     except InputError as error:
         raise BadInput(str(error)) from None
     dtype = dtype.lower()
@@ -117,7 +119,7 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> str:
         raise InputError(f"cannot read specs from {where}: {error.strerror or error}") from None
 
 
-def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str | None) -> tuple:
+def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str | None, takes_ids: bool) -> tuple:
     """(T, D) or (T,) from -i, or from -t and -d (Keras 2's input_length and input_dim)."""
     if input_text is not None:
         if timesteps is not None or input_dim is not None:
@@ -126,6 +128,9 @@ def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str |
     if timesteps is None and input_dim is None:
         raise InputError("the input shape is missing: give it with -i TIMESTEPS,FEATURES "
                          "(e.g. -i 10,5), or -t TIMESTEPS -d FEATURES")  # fmt: skip
+    if input_dim is None and not takes_ids:
+        raise InputError("-t gives the timesteps; give the features per timestep with -d too "
+                         "(-t alone is for a first embedding layer)")  # fmt: skip
     steps = parse_dims(timesteps, "-t") if timesteps is not None else (None,)
     features = parse_dims(input_dim, "-d") if input_dim is not None else ()
     if len(steps) != 1 or len(features) > 1:

@@ -10,7 +10,6 @@ import pytest
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
-collect_ignore = ["fixtures"]  # the fixture generator needs Keras, which tests never import
 
 
 def pytest_addoption(parser):

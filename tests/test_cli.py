@@ -56,6 +56,7 @@ def test_seed_notations_agree():
     assert ok("-i", "2,10", "simple:3", "--json") == ok("-t", "2", "-d", "10", "simple:3", "--json")
     assert json.loads(ok("-d", "5", "simple:3", "--json"))["input_shape"] == [None, None, 5]
     assert json.loads(ok("-b", "8", "-i", "2,10", "simple:3:seq", "--json"))["layers"][0]["output_shape"] == [8, 2, 3]
+    assert ok("-t", "50", "emb:100:8", "lstm:4", "--json") == ok("-i", "50", "emb:100:8", "lstm:4", "--json")
 
 
 def test_specs_may_be_split_across_arguments():
@@ -122,6 +123,7 @@ def test_version_and_help():
     (["-i", "2,10", "-t", "2", "simple:3"], "either with -i or with -t/-d"),
     (["-t", "x", "-d", "3", "simple:3"], "bad input shape -t 'x'"),
     (["-t", "2,3", "-d", "3", "simple:3"], "-t and -d each take one number"),
+    (["-t", "2", "simple:3"], "give the features per timestep with -d"),
     (["-i", "2,10", "simple:3 simple:4"], "add ':seq' to layer 1"),
     (["-i", "10", "simple:3"], "give the input as -i TIMESTEPS,FEATURES"),
     (["-i", "10,5", "emb:10:4"], "takes integer ids"),
@@ -142,6 +144,7 @@ def test_bad_input_exits_2_with_one_message(args, words):
 
 def test_bad_files_and_stdin(tmp_path):
     assert "cannot read specs from" in bad("-i", "2,10", "-f", str(tmp_path / "missing.txt"))
+    assert "is a directory" in bad("-i", "2,10", "-f", str(tmp_path))
     directory_or_binary = tmp_path / "binary.txt"
     directory_or_binary.write_bytes(b"\xff\xfe\x00simple:3")
     assert "not UTF-8 text" in bad("-i", "2,10", "-f", str(directory_or_binary))

@@ -1,0 +1,21 @@
+"""The value-object base: equality, hashing and repr by the fields of __init__."""
+
+from rnnshape.kinds import GRU, Bidirectional, SimpleRNN, Weight
+
+
+def test_fields_come_from_init():
+    assert Weight._fields == ("name", "shape")
+    assert GRU._fields == ("units", "return_sequences", "go_backwards", "activation", "use_bias", "reset_after")
+    assert SimpleRNN._fields == GRU._fields[:-1]  # inherited from Recurrent
+
+
+def test_equality_and_hash_by_value_and_type():
+    assert GRU(3) == GRU(3) and hash(GRU(3)) == hash(GRU(3))
+    assert GRU(3) != GRU(3, reset_after=False)
+    assert SimpleRNN(3) != GRU(3)  # same fields up to a point, different kinds
+    assert len({Bidirectional(GRU(3)), Bidirectional(GRU(3)), Bidirectional(GRU(3), "sum")}) == 2
+
+
+def test_repr_reads_like_the_constructor():
+    assert repr(Weight("bias", (3,))) == "Weight(name='bias', shape=(3,))"
+    assert repr(Bidirectional(SimpleRNN(2), "ave")).startswith("Bidirectional(layer=SimpleRNN(units=2,")
