@@ -19,7 +19,7 @@ def pytest_addoption(parser):
 
 def load_keras_stacks() -> list[dict]:
     """Stacks built by real Keras 3 (tests/fixtures/make_keras_fixtures.py)."""
-    return json.loads((FIXTURES / "keras_summaries.json").read_text())["stacks"]
+    return json.loads((FIXTURES / "keras_summaries.json").read_text(encoding="utf-8"))["stacks"]
 
 
 KERAS_STACKS = load_keras_stacks()
@@ -48,8 +48,8 @@ def golden(request):
         path = GOLDEN / name
         if request.config.getoption("--update-golden"):
             path.parent.mkdir(exist_ok=True)
-            path.write_text(text)
+            path.write_text(text, encoding="utf-8")
         assert path.exists(), f"no golden file {path}: run pytest --update-golden and review it"
-        assert text == path.read_text()
+        assert text == path.read_text(encoding="utf-8")
 
     return check

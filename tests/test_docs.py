@@ -12,7 +12,7 @@ import rnnshape
 import rnnshape.shapes
 from rnnshape.cli import main
 
-README = (HERE.parent / "README.md").read_text()
+README = (HERE.parent / "README.md").read_text(encoding="utf-8")
 CONSOLE_BLOCKS = re.findall(r"```console\n\$ (rnnshape [^\n]*)\n(.*?)```", README, re.S)
 
 
