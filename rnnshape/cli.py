@@ -62,8 +62,19 @@ def main() -> None:
 @click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default="keras",
               show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
-              show_default=True, help="Weight dtype for the byte sizes.")
-def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, name, convention, dtype):
+              show_default=True, help="Weight dtype: the byte sizes, and the compute dtype of --run.")
+@click.option("--run", "run_forward", is_flag=True, help="Also run the stack forward with NumPy, as Keras computes it.")
+@click.option("--weights", "weights_path", metavar="FILE.npz",
+              help="Weights for --run, as np.savez(FILE, *model.get_weights()) writes them.")
+@click.option("--save-weights", metavar="FILE.npz", help="Write the weights --run used, in the same layout.")
+@click.option("--input-data", metavar="FILE.npy", help="Input for --run (default: random from --seed).")
+@click.option("--save-output", metavar="FILE.npy", help="Write the output of --run.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights and input of --run.")
+@click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
+              "available memory), e.g. 512M, 8G.")
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, name, convention, dtype,
+            run_forward, weights_path, save_weights, input_data, save_output, seed, max_memory):
     """Print the summary Keras would print for a stack of layer SPECs.
 
     A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
@@ -72,27 +83,60 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
     merge=concat|sum|mul|ave, reset_after=false. One argument may hold several
     specs; '-' reads them from stdin.
     """
+    run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
+                   "--save-output": save_output, "--max-memory": max_memory}  # fmt: skip
+    dtype = dtype.lower()
     try:
         if as_json and fmt not in (None, "json"):
             raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
         fmt = "json" if as_json else (fmt or "table").lower()
+        given = [option for option, value in run_options.items() if value is not None]
+        if given and not run_forward:
+            raise InputError(f"{given[0]} is an option of --run: add --run")
         stack = parse(_spec_text(specs, spec_file))
         takes_ids = isinstance(stack[0].layer, Embedding)
         dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
         result = infer(stack, dims, batch, convention.lower(), name)
+        run = _run(stack, dims, batch, dtype, seed, run_options, show_progress=fmt != "json") if run_forward else None
     except InputError as error:
         raise BadInput(str(error)) from None
-    dtype = dtype.lower()
+    statistics = run.statistics() if run else None
     if fmt == "table":
         import rich.console
 
-        from .render import print_table
+        from .render import print_run, print_table
 
-        print_table(result, dtype, rich.console.Console(highlight=False))
+        console = rich.console.Console(highlight=False)
+        print_table(result, dtype, console)
+        if statistics:
+            print_run(statistics, console)
     else:
         from .render import render
 
-        click.echo(render(result, fmt, dtype), nl=False)
+        click.echo(render(result, fmt, dtype, run=statistics), nl=False)
+
+
+def _run(stack, dims, batch, dtype, seed, options, show_progress):
+    """The forward pass of --run, with its files; numpy is imported only here."""
+    from .run import execute, parse_memory, plan_run, save_array
+    from .weights import save_weights
+
+    max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] else None
+    plan = plan_run(stack, dims, batch, dtype, options["--input-data"], seed, max_memory)
+    if show_progress and plan.expected_seconds > 1 and sys.stderr.isatty():
+        import rich.console
+        import rich.progress
+
+        with rich.progress.Progress(console=rich.console.Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("forward pass", total=plan.time_steps)
+            result = execute(plan, options["--weights"], lambda: bar.advance(task))
+    else:
+        result = execute(plan, options["--weights"])
+    if options["--save-output"]:
+        save_array(options["--save-output"], result.output)
+    if options["--save-weights"]:
+        save_weights(options["--save-weights"], result.weights)
+    return result
 
 
 def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> str:

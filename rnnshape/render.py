@@ -14,8 +14,10 @@ from .shapes import Summary, format_shape, memory_size
 if TYPE_CHECKING:
     import rich.console
 
-def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: int | None = None) -> str:
-    """The summary as text in ``fmt``, without colour.
+def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: int | None = None,
+           run: dict | None = None) -> str:  # fmt: skip
+    """The summary as text in ``fmt``, without colour, followed by the report of
+    a forward pass when ``run`` holds its statistics (``RunResult.statistics()``).
 
     ``width`` is the terminal width the table is laid out for (default: this
     terminal's, as Keras does); the other formats have fixed layouts.
@@ -29,14 +31,35 @@ def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: 
         console = rich.console.Console(file=buffer, width=width or 80, highlight=False,
                                        color_system=None, force_terminal=False)  # fmt: skip
         print_table(summary, dtype, console, width)
+        if run:
+            print_run(run, console)
         return buffer.getvalue()
     if fmt == "plain":
-        return render_plain(summary)
+        return render_plain(summary) + ("".join(line + "\n" for line in run_report(run)) if run else "")
     if fmt == "markdown":
-        return render_markdown(summary, dtype)
+        return render_markdown(summary, dtype) + ("\n" + "".join(f"- {line}\n" for line in run_report(run)) if run else "")
     if fmt == "json":
-        return render_json(summary, dtype)
+        return render_json(summary, dtype, run)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def run_report(run: dict) -> list[str]:
+    """The forward pass in two lines: what came out, and how long it took."""
+    shape = "(" + ", ".join(str(dim) for dim in run["output_shape"]) + ")"
+    return [
+        f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} (NumPy, seed {run['seed']})",
+        f"Output mean: {run['mean']:.6g}, std: {run['std']:.6g}, min: {run['min']:.6g}, max: {run['max']:.6g}",
+    ]
+
+
+def print_run(run: dict, console: rich.console.Console) -> None:
+    for line in run_report(run):
+        label, text = line.split(": ", 1)
+        console.print(f"[bold] {label}: [/]{text}")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def readable_size(nbytes: int) -> str:
@@ -161,10 +184,12 @@ def render_markdown(summary: Summary, dtype: str = "float32") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(summary: Summary, dtype: str = "float32") -> str:
+def render_json(summary: Summary, dtype: str = "float32", run: dict | None = None) -> str:
     document = summary.to_dict()
     document["dtype"] = dtype
     document["total_bytes"] = memory_size(summary.total_params, dtype)
+    if run:
+        document["run"] = run
     return _dumps(document) + "\n"
 
 

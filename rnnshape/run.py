@@ -1,0 +1,242 @@
+"""``--run``: plan a forward pass (concrete shapes, memory), then execute it.
+
+Planning reads at most the header of an input file and refuses, before anything
+large is allocated, a run whose estimated memory exceeds the limit. Executing
+loads or draws the input and the weights, runs ``forward`` and checks that the
+output has the shape the shape engine predicted.
+
+    >>> from rnnshape.run import plan_run, execute
+    >>> result = execute(plan_run("gru:4:seq dense:2", (5, 3), batch_size=2))
+    >>> result.output.shape, result.summary.output_shape
+    ((2, 5, 2), (2, 5, 2))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .forward import Progress, run_memory_bytes, timed_forward
+from .kinds import Embedding, Recurrent
+from .render import readable_size
+from .shapes import Summary, format_shape, summarize
+from .spec import LayerSpec, parse
+from .values import Value
+from .weights import initial_weights, load_weights
+
+RUN_DTYPES = ("float32", "float64")
+ASSUMED_FLOPS_PER_SECOND = 5e9  # a modest machine's BLAS, to tell long runs from short ones
+
+
+class RunPlan(Value):
+    """What a run will compute, decided before anything is allocated."""
+
+    def __init__(self, summary: Summary, dtype: str, input_path: str | None, seed: int):
+        self.summary, self.dtype, self.input_path, self.seed = summary, dtype, input_path, seed
+
+    @property
+    def memory_bytes(self) -> int:
+        return run_memory_bytes(self.summary, np.dtype(self.dtype).itemsize)
+
+    @property
+    def expected_seconds(self) -> float:
+        return _flops(self.summary) / ASSUMED_FLOPS_PER_SECOND
+
+    @property
+    def time_steps(self) -> int:
+        """How many times ``forward`` calls its progress callback."""
+        steps = 0
+        for row in self.summary.rows:
+            layer = row.spec.layer
+            if isinstance(getattr(layer, "layer", layer), Recurrent):
+                steps += row.input_shape[1] * (2 if hasattr(layer, "layer") else 1)
+        return steps
+
+
+class RunResult(Value):
+    def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, output: np.ndarray, seconds: float):
+        self.plan, self.weights, self.inputs, self.output, self.seconds = plan, weights, inputs, output, seconds
+
+    @property
+    def summary(self) -> Summary:
+        return self.plan.summary
+
+    def statistics(self) -> dict:
+        """Output shape, forward seconds and summary statistics, as JSON-ready numbers."""
+        output = self.output
+        return {
+            "output_shape": list(output.shape),
+            "dtype": str(output.dtype),
+            "seconds": self.seconds,
+            "mean": float(output.mean(dtype=np.float64)),
+            "std": float(output.std(dtype=np.float64)),
+            "min": float(output.min()),
+            "max": float(output.max()),
+            "seed": self.plan.seed,
+        }
+
+
+def plan_run(
+    specs: str | Sequence[LayerSpec],
+    input_shape: Sequence[int | None],
+    batch_size: int | None = None,
+    dtype: str = "float32",
+    input_path: str | None = None,
+    seed: int = 0,
+    max_memory: int | None = None,
+) -> RunPlan:
+    """The concrete shapes of a run. Without ``input_path`` the batch is
+    ``batch_size`` or 1 and every other dim must be known."""
+    if dtype not in RUN_DTYPES:
+        raise InputError(f"--run computes in float32 or float64, not {dtype} "
+                         "(float16 and bfloat16 are for the byte sizes of the summary)")  # fmt: skip
+    specs = parse(specs) if isinstance(specs, str) else specs
+    declared = summarize(specs, input_shape, batch_size)
+    if input_path is not None:
+        shape = _input_file_shape(input_path, declared)
+    elif None in declared.input_shape[1:]:
+        raise InputError(f"the input {format_shape(declared.input_shape)} has None timesteps: give --input-data "
+                         "FILE.npy to run on real data, or fixed timesteps with -i T,D")  # fmt: skip
+    else:
+        shape = (batch_size or 1,) + declared.input_shape[1:]
+    plan = RunPlan(summarize(specs, shape[1:], shape[0]), dtype, input_path, seed)
+    limit = default_memory_limit() if max_memory is None else max_memory
+    if plan.memory_bytes > limit:
+        raise InputError(f"this run needs about {readable_size(plan.memory_bytes)}, more than the "
+                         f"{readable_size(limit)} allowed: raise the limit with --max-memory "
+                         f"(e.g. --max-memory {_suggested_limit(plan.memory_bytes)}), or shrink the stack")  # fmt: skip
+    return plan
+
+
+def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress | None = None) -> RunResult:
+    """Load or draw the input and the weights, and run the forward pass."""
+    summary = plan.summary
+    inputs = _load_input(plan) if plan.input_path else _random_input(plan)
+    if weights_path is None:
+        weights = initial_weights(summary, plan.seed, plan.dtype)
+    else:
+        weights = load_weights(weights_path, summary, plan.dtype)
+    output, seconds = timed_forward(summary, weights, inputs, progress)
+    if output.shape != summary.output_shape:  # the two halves of rnnshape disagree: a bug
+        raise AssertionError(f"forward pass returned {output.shape}, shape engine predicted {summary.output_shape}")
+    return RunResult(plan, weights, inputs, output, seconds)
+
+
+def _random_input(plan: RunPlan) -> np.ndarray:
+    rng = np.random.default_rng([plan.seed, 1])  # stream 1 of the seed: the input
+    first = plan.summary.rows[0].spec.layer
+    shape = plan.summary.input_shape
+    if isinstance(first, Embedding):
+        return rng.integers(0, first.input_dim, size=shape)
+    return rng.standard_normal(shape).astype(plan.dtype)
+
+
+def _input_file_shape(path: str, declared: Summary) -> tuple[int, ...]:
+    """The shape of an .npy file, read from its header, checked against the stack."""
+    array = _open_npy(path, mmap_mode="r")
+    shape = array.shape
+    expected = declared.input_shape
+    first = declared.rows[0].spec.layer
+    if len(shape) != len(expected) or any(dim != want for dim, want in zip(shape, expected) if want is not None):
+        raise InputError(f"--input-data '{path}' has shape {shape}, but the stack takes "
+                         f"{format_shape(expected)} (None: any size)")  # fmt: skip
+    if 0 in shape:
+        raise InputError(f"--input-data '{path}' has shape {shape}: every dim must be at least 1")
+    if isinstance(first, Embedding):
+        if array.dtype.kind not in "iu":
+            raise InputError(f"--input-data '{path}' has dtype {array.dtype}, but an embedding reads integer ids")
+    elif array.dtype.kind not in "fiu":
+        raise InputError(f"--input-data '{path}' has dtype {array.dtype}; the input must be real numbers")
+    return shape
+
+
+def _load_input(plan: RunPlan) -> np.ndarray:
+    array = _open_npy(plan.input_path)
+    first = plan.summary.rows[0].spec.layer
+    if isinstance(first, Embedding):
+        if array.min() < 0 or array.max() >= first.input_dim:
+            raise InputError(f"--input-data '{plan.input_path}' holds ids from {array.min()} to {array.max()}, "
+                             f"but the embedding's vocabulary is 0..{first.input_dim - 1}")  # fmt: skip
+        return array.astype(np.intp)
+    return array.astype(plan.dtype)
+
+
+def _open_npy(path: str, mmap_mode: str | None = None) -> np.ndarray:
+    try:
+        array = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError(f"--input-data '{path}': no such file") from None
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise InputError(f"--input-data '{path}' holds an object array, which rnnshape does not load "
+                             "(it can run code); save a numeric array") from None  # fmt: skip
+        raise InputError(f"--input-data '{path}' is not an .npy array: {error}") from None
+    except (OSError, EOFError) as error:
+        raise InputError(f"--input-data '{path}' is not an .npy array: {error}") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise InputError(f"--input-data '{path}' is an .npz archive; give one array saved with np.save")
+    return array
+
+
+def save_array(path: str, array: np.ndarray, option: str = "--save-output") -> None:
+    try:
+        np.save(path, array)
+    except OSError as error:
+        raise InputError(f"cannot write {option} '{path}': {error.strerror or error}") from None
+
+
+def _flops(summary: Summary) -> int:
+    """Multiply-adds of the matrix products, times two."""
+    total = 0
+    for row in summary.rows:
+        if isinstance(row.spec.layer, Embedding):  # a lookup, not a product
+            continue
+        positions = 1
+        for dim in row.input_shape[:-1]:
+            positions *= dim
+        total += 2 * positions * row.params
+    return total
+
+
+def available_memory() -> int | None:
+    """Bytes the OS says it can still give (MemAvailable), if it says."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_memory_limit() -> int:
+    """Half of the available memory (4 GiB when the OS does not say)."""
+    available = available_memory()
+    return available // 2 if available else 4 * 1024**3
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_memory(text: str) -> int:
+    """'512M', '2G', '1.5GB', '2GiB', '1000000' -> bytes (1024-based units)."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if not match:
+        raise InputError(f"bad --max-memory '{text}': give bytes or a size such as 512M or 2G")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _suggested_limit(needed: int) -> str:
+    for unit in ("T", "G", "M", "K"):
+        if needed >= _UNITS[unit]:
+            return f"{-(-needed // _UNITS[unit])}{unit}"
+    return str(needed)

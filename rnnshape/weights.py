@@ -1,0 +1,108 @@
+"""Weights for the forward pass: drawn as Keras initialises them, or read from
+an ``.npz`` in the order of Keras's ``model.get_weights()``; and written back in
+that same layout, so ``model.set_weights(list(np.load(F).values()))`` loads them
+into Keras.
+
+Every array has the shape its kind declares (``kinds``), so a file that does not
+fit the stack is refused with the layer, the weight and the shape it needs.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+
+import numpy as np
+
+from .errors import InputError
+from .kinds import LSTM, Weight
+from .shapes import Row, Summary
+
+
+def initial_weights(summary: Summary, seed: int, dtype: str) -> list[list[np.ndarray]]:
+    """Keras's default initialisers: glorot_uniform kernels, orthogonal recurrent
+    kernels, zero biases (LSTM: forget-gate bias 1), embeddings uniform +-0.05."""
+    rng = np.random.default_rng([seed, 0])  # stream 0 of the seed: weights (1 is the input)
+    return [[_initial(row, weight, rng).astype(dtype) for weight in row.weights] for row in summary.rows]
+
+
+def _initial(row: Row, weight: Weight, rng: np.random.Generator) -> np.ndarray:
+    kind = weight.name.rsplit("/", 1)[-1]  # "forward/kernel" -> "kernel"
+    shape = weight.shape
+    if kind == "kernel":
+        limit = math.sqrt(6 / (shape[0] + shape[1]))
+        return rng.uniform(-limit, limit, shape)
+    if kind == "recurrent_kernel":
+        return _orthogonal(shape, rng)
+    if kind == "embeddings":
+        return rng.uniform(-0.05, 0.05, shape)
+    bias = np.zeros(shape)
+    layer = row.spec.layer
+    if isinstance(getattr(layer, "layer", layer), LSTM):  # Keras's unit_forget_bias
+        units = shape[0] // 4
+        bias[units : 2 * units] = 1
+    return bias
+
+
+def _orthogonal(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Keras's Orthogonal initializer: Q of a Gaussian matrix, signs fixed by R's diagonal."""
+    rows, columns = shape
+    flat = rng.standard_normal((max(rows, columns), min(rows, columns)))
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    return q.T if rows < columns else q
+
+
+def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    """The arrays of an .npz written by ``np.savez(path, *model.get_weights())``."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise InputError(f"--weights '{path}' is a single .npy array; expected an .npz archive "
+                                 "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
+            arrays = {name: archive[name] for name in archive.files}
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"--weights '{path}': no such file") from None
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise InputError(f"--weights '{path}' holds object arrays, which rnnshape does not load "
+                             "(they can run code); save plain numeric arrays") from None  # fmt: skip
+        raise InputError(f"--weights '{path}' is not an .npz archive of arrays: {error}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        raise InputError(f"--weights '{path}' is not an .npz archive of arrays: {error}") from None
+    return _match(path, arrays, summary, dtype)
+
+
+def _match(path: str, arrays: dict[str, np.ndarray], summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    names = [f"arr_{index}" for index in range(len(arrays))]
+    if sorted(arrays) != sorted(names):
+        raise InputError(f"--weights '{path}' holds arrays named {', '.join(sorted(arrays)[:4])}...; expected "
+                         "arr_0, arr_1, ... as np.savez(FILE, *model.get_weights()) writes them")  # fmt: skip
+    needed = [(index, row, weight) for index, row in enumerate(summary.rows, 1) for weight in row.weights]
+    if len(arrays) != len(needed):
+        if len(arrays) < len(needed):
+            index, row, weight = needed[len(arrays)]
+            detail = f"the first one missing is layer {index} '{row.name}' weight '{weight.name}' {weight.shape}"
+        else:
+            detail = f"{len(arrays) - len(needed)} too many"
+        raise InputError(f"--weights '{path}' holds {len(arrays)} arrays but the stack needs {len(needed)}: {detail}")
+    loaded: list[list[np.ndarray]] = [[] for _ in summary.rows]
+    for name, (index, row, weight) in zip(names, needed):
+        array = arrays[name]
+        where = f"{name} of --weights '{path}' (layer {index} '{row.name}' weight '{weight.name}')"
+        if array.shape != weight.shape:
+            raise InputError(f"{where} has shape {array.shape}, but the stack needs {weight.shape}")
+        if array.dtype.kind != "f":
+            raise InputError(f"{where} has dtype {array.dtype}; weights must be floating point")
+        loaded[index - 1].append(array.astype(dtype))
+    return loaded
+
+
+def save_weights(path: str, weights: list[list[np.ndarray]]) -> None:
+    """Write the weights as np.savez(path, *model.get_weights()) would."""
+    try:
+        np.savez(path, *[array for arrays in weights for array in arrays])
+    except OSError as error:
+        raise InputError(f"cannot write --save-weights '{path}': {error.strerror or error}") from None
