@@ -26,7 +26,7 @@ from .render import readable_size
 from .shapes import Summary, format_shape, summarize
 from .spec import LayerSpec, parse
 from .values import Value
-from .weights import initial_weights, load_weights
+from .weights import initial_weights, load_weights, open_numpy_file
 
 RUN_DTYPES = ("float32", "float64")
 ASSUMED_FLOPS_PER_SECOND = 5e9  # a modest machine's BLAS, to tell long runs from short ones
@@ -166,17 +166,7 @@ def _load_input(plan: RunPlan) -> np.ndarray:
 
 
 def _open_npy(path: str, mmap_mode: str | None = None) -> np.ndarray:
-    try:
-        array = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
-    except FileNotFoundError:
-        raise InputError(f"--input-data '{path}': no such file") from None
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise InputError(f"--input-data '{path}' holds an object array, which rnnshape does not load "
-                             "(it can run code); save a numeric array") from None  # fmt: skip
-        raise InputError(f"--input-data '{path}' is not an .npy array: {error}") from None
-    except (OSError, EOFError) as error:
-        raise InputError(f"--input-data '{path}' is not an .npy array: {error}") from None
+    array = open_numpy_file(path, "--input-data", mmap_mode)
     if not isinstance(array, np.ndarray):
         array.close()
         raise InputError(f"--input-data '{path}' is an .npz archive; give one array saved with np.save")

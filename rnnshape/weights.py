@@ -55,24 +55,34 @@ def _orthogonal(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
     """The arrays of an .npz written by ``np.savez(path, *model.get_weights())``."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(f"--weights '{path}' is a single .npy array; expected an .npz archive "
-                                 "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
+    archive = open_numpy_file(path, "--weights")
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise InputError(f"--weights '{path}' is a single .npy array; expected an .npz archive "
+                         "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
+    with archive:
+        try:
             arrays = {name: archive[name] for name in archive.files}
-    except InputError:
-        raise
-    except FileNotFoundError:
-        raise InputError(f"--weights '{path}': no such file") from None
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise InputError(f"--weights '{path}' holds object arrays, which rnnshape does not load "
-                             "(they can run code); save plain numeric arrays") from None  # fmt: skip
-        raise InputError(f"--weights '{path}' is not an .npz archive of arrays: {error}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise InputError(f"--weights '{path}' is not an .npz archive of arrays: {error}") from None
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+            raise _file_error(path, "--weights", error) from None
     return _match(path, arrays, summary, dtype)
+
+
+def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):
+    """np.load without pickles, its failures turned into one clear InputError."""
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError(f"{option} '{path}': no such file") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise _file_error(path, option, error) from None
+
+
+def _file_error(path: str, option: str, error: Exception) -> InputError:
+    text = str(error)
+    if text.startswith("Object arrays") or "Python objects" in text:
+        return InputError(f"{option} '{path}' holds object arrays, which rnnshape does not load "
+                          "(loading them can run code): save plain numeric arrays")  # fmt: skip
+    return InputError(f"{option} '{path}' is not a NumPy .npy/.npz file: {error}")
 
 
 def _match(path: str, arrays: dict[str, np.ndarray], summary: Summary, dtype: str) -> list[list[np.ndarray]]:

@@ -1,0 +1,76 @@
+"""Keras's initialisers, and weights files in Keras's get_weights() layout."""
+
+import numpy as np
+import pytest
+
+from rnnshape import InputError, summarize
+from rnnshape.weights import initial_weights, load_weights, save_weights
+
+SUMMARY = summarize("emb:300:16 lstm:32:seq bi:gru:8 dense:4", (10,))
+
+
+def draw(seed=0, dtype="float32"):
+    return initial_weights(SUMMARY, seed, dtype)
+
+
+def test_initialisers_follow_keras():
+    (embeddings,), (kernel, recurrent_kernel, bias), gru_weights, (dense_kernel, dense_bias) = draw(dtype="float64")
+    assert np.abs(embeddings).max() <= 0.05 and embeddings.std() > 0.02
+    limit = np.sqrt(6 / (16 + 128))  # glorot_uniform on (16, 4 * 32)
+    assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.9 * limit
+    # orthogonal (32, 128): its rows are orthonormal
+    np.testing.assert_allclose(recurrent_kernel @ recurrent_kernel.T, np.eye(32), atol=1e-12)
+    np.testing.assert_array_equal(bias, np.r_[np.zeros(32), np.ones(32), np.zeros(64)])  # unit_forget_bias
+    assert [w.shape for w in gru_weights] == [(32, 24), (8, 24), (2, 24)] * 2
+    assert not gru_weights[2].any() and not dense_bias.any()
+    assert np.abs(dense_kernel).max() <= np.sqrt(6 / (16 + 4))
+
+
+def test_seeded_and_typed():
+    assert all(np.array_equal(a, b) for x, y in zip(draw(1), draw(1)) for a, b in zip(x, y))
+    assert not np.array_equal(draw(1)[1][0], draw(2)[1][0])
+    assert {a.dtype for arrays in draw(dtype="float64") for a in arrays} == {np.dtype("float64")}
+
+
+def test_save_and_load_round_trip(tmp_path):
+    path = tmp_path / "weights.npz"
+    weights = draw()
+    save_weights(str(path), weights)
+    assert list(np.load(path).files) == [f"arr_{i}" for i in range(12)]
+    loaded = load_weights(str(path), SUMMARY, "float32")
+    assert all(np.array_equal(a, b) for x, y in zip(weights, loaded) for a, b in zip(x, y))
+
+
+def write(tmp_path, arrays, name="w.npz", **named):
+    path = tmp_path / name
+    np.savez(path, *arrays, **named)
+    return str(path)
+
+
+def refused(path, message):
+    with pytest.raises(InputError, match=message):
+        load_weights(path, SUMMARY, "float32")
+
+
+def test_bad_weight_files(tmp_path):
+    flat = [a for arrays in draw() for a in arrays]
+    refused(write(tmp_path, flat[:-1]), r"holds 11 arrays but the stack needs 12: the first one missing is "
+                                        r"layer 4 'dense' weight 'bias' \(4,\)")
+    refused(write(tmp_path, flat + [np.zeros(3)]), "holds 13 arrays but the stack needs 12: 1 too many")
+    misshapen = flat[:2] + [np.zeros((32, 64))] + flat[3:]
+    refused(write(tmp_path, misshapen), r"arr_2 .* \(layer 2 'lstm' weight 'recurrent_kernel'\) has shape "
+                                        r"\(32, 64\), but the stack needs \(32, 128\)")
+    refused(write(tmp_path, [flat[0].astype(int)] + flat[1:]), "dtype int64; weights must be floating point")
+    refused(write(tmp_path, [], kernel=flat[0]), "expected arr_0, arr_1")
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, *([np.array([{"a": 1}], dtype=object)] + flat[1:]))
+    refused(str(objects), "object arrays")
+    npy = tmp_path / "single.npy"
+    np.save(npy, flat[0])
+    refused(str(npy), "single .npy array")
+    text = tmp_path / "text.npz"
+    text.write_text("not a zip")
+    refused(str(text), "not a NumPy .npy/.npz file")
+    refused(str(tmp_path / "missing.npz"), "no such file")
+    with pytest.raises(InputError, match="cannot write"):
+        save_weights(str(tmp_path / "no" / "such" / "dir.npz"), draw())
