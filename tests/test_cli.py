@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -153,3 +154,85 @@ def test_bad_files_and_stdin(tmp_path):
     assert "either as arguments or with -f" in bad("-i", "2,10", "-f", str(directory_or_binary), "simple:3")
     (tmp_path / "bad.txt").write_text("simple:3\nlstm:x\n")
     assert "bad spec for layer 2" in bad("-i", "2,10", "-f", str(tmp_path / "bad.txt"))
+
+
+# --run, end to end
+
+
+def keras_forward_case(tmp_path, number):
+    """Files for Keras forward fixture `number`: weights .npz, input .npy; and Keras's output."""
+    from test_forward import ARRAYS, FORWARD_STACKS
+
+    stack = FORWARD_STACKS[number]
+    weights = tmp_path / "weights.npz"
+    np.savez(weights, *[ARRAYS[f"{number}_w{index}"] for index in range(stack["weights"])])
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, ARRAYS[f"{number}_x"])
+    return stack, str(weights), str(inputs), ARRAYS[f"{number}_y"]
+
+
+@pytest.mark.parametrize("number", [1, 7, 21, 31, 32], ids=lambda n: f"case{n}")
+def test_run_with_keras_weights_and_input_reproduces_keras(tmp_path, number):
+    stack, weights, inputs, expected = keras_forward_case(tmp_path, number)
+    output_path = tmp_path / "y.npy"
+    document = json.loads(ok("-i", ",".join(str(d) for d in stack["input"]), stack["spec"], "--run", "--json",
+                             "--weights", weights, "--input-data", inputs, "--save-output", str(output_path)))
+    output = np.load(output_path)
+    np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)
+    run = document["run"]
+    assert run["output_shape"] == list(expected.shape) and run["seconds"] > 0
+    assert run["mean"] == pytest.approx(float(output.mean(dtype=np.float64)))
+    assert document["layers"][0]["output_shape"][0] is None  # the summary keeps the declared shapes
+
+
+def test_run_report_under_every_format():
+    table = ok("-i", "10,5", "bi:8:seq", "--run")
+    assert table.startswith('Model: "sequential"') and " Forward pass: output (1, 10, 16) float32 in " in table
+    assert " Output mean: " in table
+    plain = ok("-i", "10,5", "bi:8:seq", "--run", "--format", "plain").splitlines()
+    assert plain[-2].startswith("Forward pass: output (1, 10, 16) float32") and plain[-1].startswith("Output mean:")
+    markdown = ok("-i", "10,5", "bi:8:seq", "--run", "--format", "markdown")
+    assert "\n- Forward pass: output (1, 10, 16)" in markdown
+
+
+def test_saved_weights_reproduce_the_run(tmp_path):
+    weights, first, second = tmp_path / "w.npz", tmp_path / "a.npy", tmp_path / "b.npy"
+    ok("-i", "6,3", "-b", "2", "lstm:4:seq gru:3", "--run", "--seed", "5", "--save-weights", str(weights),
+       "--save-output", str(first), "--json")
+    ok("-i", "6,3", "-b", "2", "lstm:4:seq gru:3", "--run", "--seed", "5", "--weights", str(weights),
+       "--save-output", str(second), "--json")
+    np.testing.assert_array_equal(np.load(first), np.load(second))
+    assert [a.shape for a in np.load(weights).values()] == [(3, 16), (4, 16), (16,), (4, 9), (3, 9), (2, 9)]
+
+
+def test_float64_run():
+    assert json.loads(ok("-i", "5,3", "gru:3", "--run", "--dtype", "float64", "--json"))["run"]["dtype"] == "float64"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-i", "4,5", "simple:3", "--weights", "w.npz"], "--weights is an option of --run: add --run"),
+    (["-i", "4,5", "simple:3", "--save-output", "y.npy"], "--save-output is an option of --run"),
+    (["-i", "4,5", "simple:3", "--run", "--dtype", "float16"], "float32 or float64"),
+    (["-i", "None,5", "simple:3", "--run"], "None timesteps: give --input-data"),
+    (["-i", "10,5", "simple:10000000:seq", "--run"], "raise the limit with --max-memory"),
+    (["-i", "4,5", "simple:3", "--run", "--max-memory", "lots"], "bad --max-memory"),
+    (["-i", "4,5", "simple:3", "--run", "--max-memory", "100"], "more than the 100.00 B allowed"),
+    (["-i", "4,5", "simple:3", "--run", "--weights", "/nonexistent.npz"], "no such file"),
+    (["-i", "4,5", "simple:3", "--run", "--input-data", "/nonexistent.npy"], "no such file"),
+    (["-i", "4,5", "simple:3", "--run", "--seed", "-1"], "--seed"),
+])
+def test_bad_run_input_exits_2(args, words):
+    assert words in bad(*args)
+
+
+def test_bad_run_files_exit_2(tmp_path):
+    stack, weights, inputs, _ = keras_forward_case(tmp_path, 1)  # simple:4:seq on (5, 3)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, *list(np.load(weights).values())[:-1])
+    assert "the first one missing is layer 1 'simple_rnn' weight 'bias' (4,)" in \
+        bad("-i", "5,3", stack["spec"], "--run", "--weights", str(wrong))
+    assert "has shape (2, 5, 3), but the stack takes (None, 5, 4)" in \
+        bad("-i", "5,4", stack["spec"], "--run", "--input-data", inputs)
+    assert "cannot write --save-output" in \
+        bad("-i", "5,3", stack["spec"], "--run", "--save-output", str(tmp_path / "no" / "y.npy"))
+    assert "is a single .npy array" in bad("-i", "5,3", stack["spec"], "--run", "--weights", inputs)

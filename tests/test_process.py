@@ -86,3 +86,37 @@ def test_committed_completion_scripts_are_current(shell):
                                env={**ENV, "_RNNSHAPE_COMPLETE": f"{shell}_source"})
     committed = Path(__file__).parent.parent / "completions" / f"rnnshape.{shell}"
     assert generated.stdout and generated.stdout == committed.read_text()
+
+
+def test_only_the_run_loads_numpy():
+    assert "numpy" in imported_modules("summary", "-i", "10,5", "bi:8:seq", "--run", "--json")
+
+
+LONG_RUN = ["summary", "-i", "200,512", "-b", "8", "lstm:512:seq", "--run"]  # estimated at over a second
+
+
+def test_a_long_run_shows_progress_on_a_terminal_stderr():
+    import pty
+
+    leader, follower = pty.openpty()
+    result = subprocess.run([sys.executable, "-m", "rnnshape", *LONG_RUN], stdout=subprocess.PIPE,
+                            stderr=follower, env={**ENV, "TERM": "xterm"}, timeout=120)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: all read
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert result.returncode == 0 and b"Forward pass" in result.stdout
+    assert b"forward pass" in seen and b"\xe2\x94\x81" in seen  # the label and the bar's line
+
+
+def test_no_progress_when_stderr_is_piped_or_for_json():
+    for extra in ([], ["--json"]):
+        result = run(*LONG_RUN, *extra)
+        assert result.returncode == 0 and result.stderr == ""
