@@ -1,17 +1,21 @@
 """The forward pass (``--run``): Keras's own equations, in NumPy, as fast as NumPy allows.
 
-Between layers, 3D tensors are kept time-major, (timesteps, batch, features), so
-that each time step is one contiguous (batch, features) block; the input is
-transposed once on the way in and the output once on the way out.
+Layout. Between layers a sequence is kept as (timesteps, features, batch) and a
+single vector per sample as (features, batch): the input is transposed into it
+once and the output out of it once. With the batch last, every gate block of a
+time step, ``z[t][:units]``, is one contiguous array, so the gate arithmetic runs
+on contiguous memory, and the recurrent product ``U^T @ h`` is the shape of
+matrix product BLAS does fastest (measured: about 1.5x the speed of
+``h @ U`` for a 64 x 256 batch).
 
 A recurrent layer does one matrix product for the input projection of every
-timestep at once, ``X @ kernel + bias``, into a buffer that the time loop then
-updates in place; inside the loop there is only the recurrent product
-``h @ recurrent_kernel`` and the gate arithmetic, on preallocated buffers. The
-dtype of the input (float32 or float64) is kept throughout.
+timestep at once, ``W^T @ x[t] + b`` for all t, into a buffer that the time loop
+then updates in place; inside the loop there is only the recurrent product and
+the gate arithmetic, on preallocated buffers. The dtype of the input (float32
+or float64) is kept throughout.
 
 The weights are those of ``kinds``: each layer gets the arrays its kind declares,
-in Keras's ``get_weights()`` order.
+in Keras's ``get_weights()`` order, and transposes them once for this layout.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .activations import ACTIVATIONS, sigmoid
+from .activations import ACTIVATIONS, FEATURES, sigmoid_of_double
 from .kinds import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Layer, Recurrent, SimpleRNN
 from .shapes import Summary
 
@@ -30,11 +34,17 @@ Progress = Callable[[], None]  # called once per time step of every recurrent la
 
 def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
             progress: Progress | None = None) -> np.ndarray:  # fmt: skip
-    """Run the stack on ``inputs`` (batch first, as Keras takes them)."""
-    x = _time_major(inputs) if inputs.ndim == 3 else inputs
+    """Run the stack on ``inputs`` (batch first, as Keras takes them). The output is
+    batch first too: a transposed view of the last layer's buffer, as PyTorch's
+    batch_first output is, rather than a copy of it."""
+    if isinstance(summary.rows[0].spec.layer, Embedding):
+        x = inputs  # integer ids (batch, timesteps): the embedding lays out its own output
+    else:
+        # A view, not a copy: the first matrix product reads it as a transposed operand.
+        x = inputs.transpose(1, 2, 0) if inputs.ndim == 3 else inputs.T
     for row, arrays in zip(summary.rows, weights):
         x = LAYERS[type(row.spec.layer)](row.spec.layer, arrays, x, progress)
-    return _time_major(x) if x.ndim == 3 else np.ascontiguousarray(x)
+    return x.transpose(2, 0, 1) if x.ndim == 3 else x.T
 
 
 def timed_forward(summary, weights, inputs, progress=None) -> tuple[np.ndarray, float]:
@@ -44,17 +54,12 @@ def timed_forward(summary, weights, inputs, progress=None) -> tuple[np.ndarray, 
     return output, time.perf_counter() - start
 
 
-def _time_major(x: np.ndarray) -> np.ndarray:
-    """(a, b, features) -> (b, a, features), contiguous: batch-major <-> time-major."""
-    return np.ascontiguousarray(x.transpose(1, 0, 2))
-
-
 def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """x @ kernel + bias over the last axis, as one 2D matrix product."""
-    flat = x.reshape(-1, x.shape[-1]) @ kernel
+    """kernel^T @ x + bias: (T, D, B) -> (T, N, B), or (D, B) -> (N, B)."""
+    y = np.matmul(np.ascontiguousarray(kernel.T), x)
     if bias is not None:
-        flat += bias
-    return flat.reshape(x.shape[:-1] + (kernel.shape[1],))
+        y += bias[:, None]
+    return y
 
 
 def _steps(timesteps: int, backwards: bool) -> range:
@@ -73,16 +78,25 @@ def simple_rnn(layer: SimpleRNN, arrays, x, progress=None):
     """h[t] = act(x[t] @ kernel + bias + h[t-1] @ recurrent_kernel)"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     act = ACTIVATIONS[layer.activation]
-    H = _project(x, kernel, bias)  # x[t] @ kernel + bias, becoming h[t] in place
+    recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
+    H = _project(x, kernel, None)  # x[t] @ kernel, becoming h[t] in place
     h = np.zeros(H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
+    bias = _column(bias, H.dtype)
     for t in _steps(len(H), layer.go_backwards):
-        np.matmul(h, recurrent_kernel, out=recurrent)
+        np.matmul(recurrent_kernel, h, out=recurrent)
+        if bias is not None:  # per step, while the block is in cache: cheaper than a pass over H
+            recurrent += bias
         H[t] += recurrent
         h = act(H[t], out=H[t])
         if progress:
             progress()
     return _sequence_or_last(H, h, layer)
+
+
+def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
+    """A bias as a column, to add to a (features, batch) block."""
+    return None if bias is None else np.ascontiguousarray(bias[:, None], dtype=dtype)
 
 
 def lstm(layer: LSTM, arrays, x, progress=None):
@@ -91,21 +105,27 @@ def lstm(layer: LSTM, arrays, x, progress=None):
     C[t] = f * C[t-1] + i * g;  h[t] = o * act(C[t])"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     units = recurrent_kernel.shape[0]
-    # Reorder the blocks to i, f, o, c once, so the three sigmoid gates are one slice.
+    # Reorder the blocks to i, f, o, c once, so the three sigmoid gates are one
+    # block, and halve that block for sigmoid_of_double.
     order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
+    scale = np.r_[np.full(3 * units, 0.5), np.ones(units)].astype(kernel.dtype)
     act = ACTIVATIONS[layer.activation]
-    Z = _project(x, kernel[:, order], None if bias is None else bias[order])
-    recurrent_kernel = np.ascontiguousarray(recurrent_kernel[:, order])
-    batch, dtype = Z.shape[1], Z.dtype
-    H = np.empty((len(Z), batch, units), dtype) if layer.return_sequences else None
-    h, c = np.zeros((batch, units), dtype), np.zeros((batch, units), dtype)
-    recurrent = np.empty((batch, 4 * units), dtype)
+    Z = _project(x, kernel[:, order] * scale, None)
+    recurrent_kernel = np.ascontiguousarray((recurrent_kernel[:, order] * scale).T)
+    bias = _column(None if bias is None else bias[order] * scale, Z.dtype)
+    batch, dtype = Z.shape[2], Z.dtype
+    H = np.empty((len(Z), units, batch), dtype) if layer.return_sequences else None
+    h, c = np.zeros((units, batch), dtype), np.zeros((units, batch), dtype)
+    recurrent = np.empty((4 * units, batch), dtype)
     for t in _steps(len(Z), layer.go_backwards):
         z = Z[t]
-        np.matmul(h, recurrent_kernel, out=recurrent)
+        np.matmul(recurrent_kernel, h, out=recurrent)
+        if bias is not None:
+            recurrent += bias
         z += recurrent
-        sigmoid(z[:, : 3 * units], out=z[:, : 3 * units])
-        i, f, o, g = z[:, :units], z[:, units : 2 * units], z[:, 2 * units : 3 * units], z[:, 3 * units :]
+        gates = z[: 3 * units]
+        sigmoid_of_double(gates, out=gates)
+        i, f, o, g = z[:units], z[units : 2 * units], z[2 * units : 3 * units], z[3 * units :]
         act(g, out=g)
         c *= f
         g *= i
@@ -128,43 +148,56 @@ def gru(layer: GRU, arrays, x, progress=None):
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     units = recurrent_kernel.shape[0]
     act = ACTIVATIONS[layer.activation]
-    input_bias = recurrent_bias = None
-    if bias is not None and layer.reset_after:
-        input_bias, recurrent_bias = bias  # the (2, 3U) bias: one row each
-    elif bias is not None:
-        input_bias = bias
-    X = _project(x, kernel, input_bias)
-    batch, dtype = X.shape[1], X.dtype
-    H = np.empty((len(X), batch, units), dtype) if layer.return_sequences else None
-    h = np.zeros((batch, units), dtype)
+    # Halve the z and r blocks once, for sigmoid_of_double.
+    scale = np.r_[np.full(2 * units, 0.5), np.ones(units)].astype(kernel.dtype)
+    kernel, recurrent_kernel = kernel * scale, recurrent_kernel * scale
+    bias = None if bias is None else bias * scale
+    # Biases are added per step, to the recurrent product: the z and r blocks of
+    # both biases together, and the h block of the recurrent one; the input
+    # bias's h block goes to hh, outside r * (...).
+    step_bias = hidden_bias = None
+    if bias is not None:
+        input_bias, recurrent_bias = (bias[0], bias[1]) if layer.reset_after else (bias, np.zeros_like(bias))
+        step_bias = _column(np.r_[input_bias[: 2 * units] + recurrent_bias[: 2 * units],
+                                  recurrent_bias[2 * units :]], kernel.dtype)  # fmt: skip
+        hidden_bias = _column(input_bias[2 * units :], kernel.dtype)
+    X = _project(x, kernel, None)
+    batch, dtype = X.shape[2], X.dtype
+    H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
+    h = np.zeros((units, batch), dtype)
     difference = np.empty_like(h)
     if layer.reset_after:
-        recurrent = np.empty((batch, 3 * units), dtype)
+        recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
+        recurrent = np.empty((3 * units, batch), dtype)
     else:
-        kernel_zr = np.ascontiguousarray(recurrent_kernel[:, : 2 * units])
-        kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * units :])
-        recurrent = np.empty((batch, 2 * units), dtype)
+        kernel_zr = np.ascontiguousarray(recurrent_kernel[:, : 2 * units].T)
+        kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * units :].T)
+        recurrent = np.empty((2 * units, batch), dtype)
         reset_state, recurrent_h = np.empty_like(h), np.empty_like(h)
     for t in _steps(len(X), layer.go_backwards):
         xt = X[t]
-        zr, hh = xt[:, : 2 * units], xt[:, 2 * units :]
+        zr, hh = xt[: 2 * units], xt[2 * units :]
         if layer.reset_after:
-            np.matmul(h, recurrent_kernel, out=recurrent)
-            if recurrent_bias is not None:
-                recurrent += recurrent_bias
-            zr += recurrent[:, : 2 * units]
-            sigmoid(zr, out=zr)
-            z, r = zr[:, :units], zr[:, units:]
-            recurrent_h = recurrent[:, 2 * units :]
+            np.matmul(recurrent_kernel, h, out=recurrent)
+            if step_bias is not None:
+                recurrent += step_bias
+            zr += recurrent[: 2 * units]
+            sigmoid_of_double(zr, out=zr)
+            z, r = zr[:units], zr[units:]
+            recurrent_h = recurrent[2 * units :]
             recurrent_h *= r
         else:
-            np.matmul(h, kernel_zr, out=recurrent)
+            np.matmul(kernel_zr, h, out=recurrent)
+            if step_bias is not None:
+                recurrent += step_bias[: 2 * units]
             zr += recurrent
-            sigmoid(zr, out=zr)
-            z, r = zr[:, :units], zr[:, units:]
+            sigmoid_of_double(zr, out=zr)
+            z, r = zr[:units], zr[units:]
             np.multiply(r, h, out=reset_state)
-            np.matmul(reset_state, kernel_h, out=recurrent_h)
+            np.matmul(kernel_h, reset_state, out=recurrent_h)
         hh += recurrent_h
+        if hidden_bias is not None:
+            hh += hidden_bias
         act(hh, out=hh)
         # z * h + (1 - z) * hh, as hh + z * (h - hh): one pass fewer.
         np.subtract(h, hh, out=difference)
@@ -195,7 +228,7 @@ def bidirectional(layer: Bidirectional, arrays, x, progress=None):
     if cell.return_sequences:
         backward_out = backward_out[::-1]
     if layer.merge_mode == "concat":
-        return np.concatenate([forward_out, backward_out], axis=-1)
+        return np.concatenate([forward_out, backward_out], axis=FEATURES)
     if layer.merge_mode == "sum":
         return np.add(forward_out, backward_out)
     if layer.merge_mode == "mul":
@@ -210,15 +243,15 @@ def _arguments(layer: Layer) -> dict:
 
 
 def dense(layer: Dense, arrays, x, progress=None):
-    """act(x @ kernel + bias) on the last axis."""
+    """act(x @ kernel + bias) on the feature axis."""
     kernel, bias = (arrays + [None])[:2]
     y = _project(x, kernel, bias)
     return ACTIVATIONS[layer.activation](y, out=y)
 
 
 def embedding(layer: Embedding, arrays, ids, progress=None):
-    """Rows of the table for ids (batch, timesteps), returned time-major."""
-    return arrays[0][ids.T]
+    """Rows of the table for ids (batch, timesteps), laid out (timesteps, features, batch)."""
+    return np.ascontiguousarray(arrays[0][ids.T].transpose(0, 2, 1))
 
 
 def dropout(layer: Dropout, arrays, x, progress=None):

@@ -19,8 +19,8 @@ def test_every_name_the_parser_accepts_has_a_function():
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("in_place", [False, True])
 def test_activation_matches_reference(name, in_place):
-    x = np.tile(POINTS, (2, 1))  # (2, N): softmax acts per row
-    expected = np.array([reference.activate(name, row) for row in x])
+    x = np.tile(POINTS, (2, 1)).T  # (features, batch): softmax acts per column
+    expected = np.array([reference.activate(name, column) for column in x.T]).T
     buffer = x.copy()
     out = buffer if in_place else np.empty_like(x)
     result = ACTIVATIONS[name](buffer, out=out)

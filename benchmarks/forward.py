@@ -1,0 +1,213 @@
+"""Speed of rnnshape's forward pass against its peers, per cell.
+
+    python benchmarks/forward.py [--repeats 15] [--batch 64 --timesteps 100 --features 128 --units 256]
+
+For SimpleRNN, LSTM and GRU (return_sequences, float32) it prints the median time of:
+
+- rnnshape   -- rnnshape.forward.forward, the code `rnnshape summary --run` times;
+- floor      -- the matrix products alone (one input projection for all timesteps,
+                then one recurrent product per step, into preallocated buffers):
+                no gate arithmetic, so no NumPy implementation of the cell can beat it;
+- per-step   -- the seed chapter's loop, sample by sample and step by step
+                (`np.tanh(np.dot(Wx, x_t) + np.dot(Wh, h) + b)`, and the same style for the gates);
+- PyTorch    -- torch.nn.RNN/LSTM/GRU on the CPU under torch.no_grad(), with as many
+                threads as NumPy's BLAS (skipped with a message when torch is absent);
+- Keras      -- a Keras 3 Sequential's predict() (skipped when keras is absent),
+
+and the ratios rnnshape / PyTorch (target <= 1.6), rnnshape / Keras (target < 1) and
+rnnshape / floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from rnnshape import summarize
+from rnnshape.forward import forward
+from rnnshape.weights import initial_weights
+
+CELLS = {"SimpleRNN": ("simple", 1), "LSTM": ("lstm", 4), "GRU": ("gru", 3)}
+
+
+def timed_calls(function, calls: int) -> list[float]:
+    """Seconds of each of `calls` back-to-back calls, after one warm-up call."""
+    function()  # warm-up: caches, lazy initialisation, thread pools
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def floor(x: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray):
+    """Just the matrix products rnnshape does, in its layout: kernel^T @ x for all
+    steps at once, then recurrent_kernel^T @ h once per step, into preallocated buffers."""
+    kernel_t = np.ascontiguousarray(kernel.T)
+    recurrent_t = np.ascontiguousarray(recurrent_kernel.T)
+    projected = np.matmul(kernel_t, x.transpose(1, 2, 0))  # (timesteps, gates * units, batch)
+    units, batch = recurrent_kernel.shape[0], x.shape[0]
+    recurrent = np.empty((recurrent_t.shape[0], batch), x.dtype)
+    for t in range(len(projected)):
+        np.matmul(recurrent_t, projected[t, :units], out=recurrent)
+    return projected
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def per_step(cell: str, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """The seed chapter's NumPy RNN (section 8.1.3): one sample, one step at a time."""
+    kernel, recurrent_kernel, bias = weights
+    units = recurrent_kernel.shape[0]
+    outputs = []
+    for sample in x:  # (timesteps, features)
+        h, c = np.zeros(units, x.dtype), np.zeros(units, x.dtype)
+        sequence = []
+        for x_t in sample:
+            if cell == "simple":
+                h = np.tanh(np.dot(x_t, kernel) + np.dot(h, recurrent_kernel) + bias)
+            elif cell == "lstm":
+                z = np.dot(x_t, kernel) + np.dot(h, recurrent_kernel) + bias
+                i, f, g, o = sigmoid(z[:units]), sigmoid(z[units:2 * units]), np.tanh(z[2 * units:3 * units]), \
+                    sigmoid(z[3 * units:])
+                c = f * c + i * g
+                h = o * np.tanh(c)
+            else:
+                x_z, x_r, x_h = np.split(np.dot(x_t, kernel) + bias[0], 3)
+                r_z, r_r, r_h = np.split(np.dot(h, recurrent_kernel) + bias[1], 3)
+                z, r = sigmoid(x_z + r_z), sigmoid(x_r + r_r)
+                h = z * h + (1 - z) * np.tanh(x_h + r * r_h)
+            sequence.append(h)
+        outputs.append(sequence)
+    return np.array(outputs)
+
+
+def torch_runner(cell: str, x: np.ndarray, units: int):
+    try:
+        import torch
+    except ImportError:
+        return None, "skipped: torch is not installed (pip install torch==2.13.0 to compare)"
+    threads = _blas_threads()
+    torch.set_num_threads(threads)
+    module = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        x.shape[2], units, batch_first=True)
+    inputs = torch.from_numpy(x)
+
+    def run():
+        with torch.no_grad():
+            return module(inputs)
+
+    return run, f"torch {torch.__version__}, {threads} threads"
+
+
+def keras_runner(cell_name: str, x: np.ndarray, units: int):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        return None, "skipped: keras is not installed (pip install keras to compare)"
+    layer = getattr(keras.layers, cell_name)(units, return_sequences=True)
+    model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    return lambda: model.predict(x, batch_size=len(x), verbose=0), \
+        f"keras {keras.__version__}, backend {keras.backend.backend()}"
+
+
+def _blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+    except Exception:  # noqa: BLE001 - without threadpoolctl, OpenBLAS uses every core
+        return os.cpu_count() or 1
+
+
+CONTENDERS = ("rnnshape", "floor", "per-step", "PyTorch", "Keras")
+
+
+def runner(name: str, cell_name: str, args):
+    """The function to time for one contender, or None and why not."""
+    cell, _gates = CELLS[cell_name]
+    x = np.random.default_rng(0).standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
+    summary = summarize(f"{cell}:{args.units}:seq", (args.timesteps, args.features), args.batch)
+    weights = initial_weights(summary, 0, "float32")
+    if name == "rnnshape":
+        return (lambda: forward(summary, weights, x)), None
+    if name == "floor":
+        return (lambda: floor(x, weights[0][0], weights[0][1])), None
+    if name == "per-step":
+        return (lambda: per_step(cell, x, weights[0])), None
+    if name == "PyTorch":
+        return torch_runner(cell, x, args.units)
+    return keras_runner(cell_name, x, args.units)
+
+
+def worker(args) -> None:
+    """Time one contender in this fresh process and print the seconds as JSON."""
+    function, note = runner(args.worker_name, args.worker_cell, args)
+    times = timed_calls(function, args.calls) if function else []
+    print(json.dumps({"times": times, "note": note}))
+
+
+def measure(name: str, cell_name: str, args, calls: int) -> tuple[list[float], str | None]:
+    """Run a worker process: each contender is timed alone in a fresh process,
+    so one library's thread pool (PyTorch's OpenMP threads spin after each call)
+    never competes with another's for the cores."""
+    command = [sys.executable, __file__, "--worker-cell", cell_name, "--worker-name", name, "--calls", str(calls),
+               "--batch", str(args.batch), "--timesteps", str(args.timesteps), "--features", str(args.features),
+               "--units", str(args.units)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return report["times"], report["note"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls per contender (per round: repeats / rounds)")
+    parser.add_argument("--rounds", type=int, default=3, help="turns the contenders take, to spread the machine's noise")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--timesteps", type=int, default=100)
+    parser.add_argument("--features", type=int, default=128)
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--no-per-step", action="store_true", help="skip the slow per-step loop")
+    parser.add_argument("--worker-cell", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-name", help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker_cell:
+        return worker(args)
+    print(f"batch {args.batch}, timesteps {args.timesteps}, features {args.features}, units {args.units}, "
+          f"return_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
+          f"{args.rounds} rounds, each contender in its own process\n")
+    contenders = [name for name in CONTENDERS if not (args.no_per_step and name == "per-step")]
+    for cell_name in CELLS:
+        times: dict = {name: [] for name in contenders}
+        notes: dict = {}
+        for _ in range(args.rounds):
+            for name in contenders:
+                calls = 1 if name == "per-step" else max(1, -(-args.repeats // args.rounds))
+                samples, notes[name] = measure(name, cell_name, args, calls)
+                times[name] += samples
+        medians = {name: statistics.median(samples) for name, samples in times.items() if samples}
+        print(cell_name)
+        for name in contenders:
+            if name not in medians:
+                print(f"  {name:<10} {notes[name]}")
+                continue
+            ratio = "" if name == "rnnshape" else f"   rnnshape / {name} = {medians['rnnshape'] / medians[name]:5.2f}"
+            note = f"  ({notes[name]})" if notes.get(name) else ""
+            print(f"  {name:<10} {medians[name] * 1000:9.2f} ms{ratio}{note}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
