@@ -1,18 +1,19 @@
 """The forward pass (``--run``): Keras's own equations, in NumPy, as fast as NumPy allows.
 
 Layout. Between layers a sequence is kept as (timesteps, features, batch) and a
-single vector per sample as (features, batch): the input is transposed into it
-once and the output out of it once. With the batch last, every gate block of a
-time step, ``z[t][:units]``, is one contiguous array, so the gate arithmetic runs
-on contiguous memory, and the recurrent product ``U^T @ h`` is the shape of
-matrix product BLAS does fastest (measured: about 1.5x the speed of
+single vector per sample as (features, batch); the batch-first input and output
+are transposed views of it, not copies. With the batch last, every gate block of
+a time step, ``z[t][:units]``, is one contiguous array, so the gate arithmetic
+runs on contiguous memory, and the recurrent product ``U^T @ h`` is the shape of
+matrix product OpenBLAS does fastest (measured: about 1.5x the speed of
 ``h @ U`` for a 64 x 256 batch).
 
 A recurrent layer does one matrix product for the input projection of every
-timestep at once, ``W^T @ x[t] + b`` for all t, into a buffer that the time loop
-then updates in place; inside the loop there is only the recurrent product and
-the gate arithmetic, on preallocated buffers. The dtype of the input (float32
-or float64) is kept throughout.
+timestep at once, ``W^T @ x[t]`` for all t, into a buffer that the time loop
+then updates in place; inside the loop there is only the recurrent product, the
+bias (added to that product's block while it is in cache) and the gate
+arithmetic, on preallocated buffers. The dtype of the input (float32 or
+float64) is kept throughout.
 
 The weights are those of ``kinds``: each layer gets the arrays its kind declares,
 in Keras's ``get_weights()`` order, and transposes them once for this layout.
@@ -20,13 +21,14 @@ in Keras's ``get_weights()`` order, and transposes them once for this layout.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
 import numpy as np
 
 from .activations import ACTIVATIONS, FEATURES, sigmoid_of_double
-from .kinds import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Layer, Recurrent, SimpleRNN
+from .kinds import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Recurrent, SimpleRNN
 from .shapes import Summary
 
 Progress = Callable[[], None]  # called once per time step of every recurrent layer
@@ -47,7 +49,8 @@ def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarra
     return x.transpose(2, 0, 1) if x.ndim == 3 else x.T
 
 
-def timed_forward(summary, weights, inputs, progress=None) -> tuple[np.ndarray, float]:
+def timed_forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
+                  progress: Progress | None = None) -> tuple[np.ndarray, float]:  # fmt: skip
     """``forward`` and its wall time in seconds."""
     start = time.perf_counter()
     output = forward(summary, weights, inputs, progress)
@@ -209,22 +212,15 @@ def gru(layer: GRU, arrays, x, progress=None):
     return _sequence_or_last(H, h, layer)
 
 
-CELLS = {SimpleRNN: simple_rnn, LSTM: lstm, GRU: gru}
-
-
-def recurrent(layer: Recurrent, arrays, x, progress=None):
-    return CELLS[type(layer)](layer, arrays, x, progress)
-
-
 def bidirectional(layer: Bidirectional, arrays, x, progress=None):
     """Keras's Bidirectional: the backward copy reads the sequence from its end;
     with return_sequences its output is flipped back into time order, so both
     directions line up at each t, then merged."""
     half = len(arrays) // 2
     cell = layer.layer
-    backward_cell = type(cell)(**{**_arguments(cell), "go_backwards": True})
-    forward_out = recurrent(cell, arrays[:half], x, progress)
-    backward_out = recurrent(backward_cell, arrays[half:], x, progress)
+    run_cell = LAYERS[type(cell)]
+    forward_out = run_cell(cell, arrays[:half], x, progress)
+    backward_out = run_cell(cell.replace(go_backwards=True), arrays[half:], x, progress)
     if cell.return_sequences:
         backward_out = backward_out[::-1]
     if layer.merge_mode == "concat":
@@ -236,10 +232,6 @@ def bidirectional(layer: Bidirectional, arrays, x, progress=None):
     merged = np.add(forward_out, backward_out)  # "ave"
     merged /= 2
     return merged
-
-
-def _arguments(layer: Layer) -> dict:
-    return {name: getattr(layer, name) for name in layer._fields}
 
 
 def dense(layer: Dense, arrays, x, progress=None):
@@ -259,7 +251,7 @@ def dropout(layer: Dropout, arrays, x, progress=None):
 
 
 LAYERS = {
-    SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional,
+    SimpleRNN: simple_rnn, LSTM: lstm, GRU: gru, Bidirectional: bidirectional,
     Dense: dense, Embedding: embedding, Dropout: dropout,
 }  # fmt: skip
 
@@ -269,22 +261,15 @@ def run_memory_bytes(summary: Summary, itemsize: int) -> int:
     concrete shapes alone (no batch or time dim may be None): the weights (and
     the reordered copies LSTM and GRU make of theirs), the input, and for the
     busiest layer its input, its working buffers and its output."""
-    elements = 2 * summary.total_params + _size(summary.input_shape)
+    elements = 2 * summary.total_params + math.prod(summary.input_shape)
     peak = 0
     for row in summary.rows:
         layer = row.spec.layer
-        working = _size(row.output_shape)
+        working = math.prod(row.output_shape)
         cells = [layer.layer, layer.layer] if isinstance(layer, Bidirectional) else [layer]
         for cell in cells:
             if isinstance(cell, Recurrent):
                 batch, timesteps = row.input_shape[0], row.input_shape[1]
                 working += timesteps * batch * cell.units * (cell.gates + 1) + 8 * batch * cell.units
-        peak = max(peak, _size(row.input_shape) + working + _size(row.output_shape))
+        peak = max(peak, math.prod(row.input_shape) + working + math.prod(row.output_shape))
     return (elements + peak) * itemsize
-
-
-def _size(shape) -> int:
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size

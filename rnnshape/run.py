@@ -13,6 +13,7 @@ output has the shape the shape engine predicted.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from typing import Sequence
@@ -21,7 +22,7 @@ import numpy as np
 
 from .errors import InputError
 from .forward import Progress, run_memory_bytes, timed_forward
-from .kinds import Embedding, Recurrent
+from .kinds import Bidirectional, Embedding, Recurrent
 from .render import readable_size
 from .shapes import Summary, format_shape, summarize
 from .spec import LayerSpec, parse
@@ -52,8 +53,10 @@ class RunPlan(Value):
         steps = 0
         for row in self.summary.rows:
             layer = row.spec.layer
-            if isinstance(getattr(layer, "layer", layer), Recurrent):
-                steps += row.input_shape[1] * (2 if hasattr(layer, "layer") else 1)
+            if isinstance(layer, Bidirectional):
+                steps += 2 * row.input_shape[1]
+            elif isinstance(layer, Recurrent):
+                steps += row.input_shape[1]
         return steps
 
 
@@ -184,12 +187,8 @@ def _flops(summary: Summary) -> int:
     """Multiply-adds of the matrix products, times two."""
     total = 0
     for row in summary.rows:
-        if isinstance(row.spec.layer, Embedding):  # a lookup, not a product
-            continue
-        positions = 1
-        for dim in row.input_shape[:-1]:
-            positions *= dim
-        total += 2 * positions * row.params
+        if not isinstance(row.spec.layer, Embedding):  # a lookup is not a product
+            total += 2 * math.prod(row.input_shape[:-1]) * row.params
     return total
 
 

@@ -22,6 +22,10 @@ class Value:
         if code is not None:
             cls._fields = code.co_varnames[1 : code.co_argcount]  # the arguments after self
 
+    def replace(self, **changes):
+        """A copy with some fields changed, as dataclasses.replace makes one."""
+        return type(self)(**{**{name: getattr(self, name) for name in self._fields}, **changes})
+
     def _values(self) -> tuple:
         return tuple(getattr(self, name) for name in self._fields)
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from conftest import HERE
 import rnnshape
+import rnnshape.run
 import rnnshape.shapes
 from rnnshape.cli import main
 
@@ -56,7 +57,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
     assert commands[1] in (HERE.parent / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize("module", [rnnshape, rnnshape.shapes], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", [rnnshape, rnnshape.shapes, rnnshape.run], ids=lambda module: module.__name__)
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module)
     assert tried and not failures

@@ -19,3 +19,9 @@ def test_equality_and_hash_by_value_and_type():
 def test_repr_reads_like_the_constructor():
     assert repr(Weight("bias", (3,))) == "Weight(name='bias', shape=(3,))"
     assert repr(Bidirectional(SimpleRNN(2), "ave")).startswith("Bidirectional(layer=SimpleRNN(units=2,")
+
+
+def test_replace_changes_only_what_it_names():
+    gru = GRU(3, return_sequences=True, reset_after=False)
+    assert gru.replace(go_backwards=True) == GRU(3, return_sequences=True, go_backwards=True, reset_after=False)
+    assert gru == GRU(3, return_sequences=True, reset_after=False)  # the original is untouched
