@@ -3,7 +3,8 @@
     python benchmarks/startup.py [--runs 40]
 
 Prints the median wall time of each command over --runs runs (after one warm-up
-run each, so every command finds its files in the OS cache) and the ratio of
+run each, so every command finds its files in the OS cache; the commands take
+turns, so a noisy spell of the machine falls on all of them alike) and the ratio of
 rnnshape's table to `python -c "import click, rich.console, rich.table"` and of
 its JSON to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
 should cost little more than the libraries it needs to print anything at all.
@@ -32,15 +33,17 @@ def rnnshape_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "rnnshape"]
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def median_seconds(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
     env = {**os.environ, "COLUMNS": "80"}
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for command in commands.values():  # warm-up
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for _ in range(runs):
+        for label, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+            times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(values) for label, values in times.items()}
 
 
 def main() -> None:
@@ -56,10 +59,9 @@ def main() -> None:
         "python -c 'import click, json'": [sys.executable, "-c", "import click, json"],
         "python -c 'pass'": [sys.executable, "-c", "pass"],
     }
-    times = {}
-    for label, command in commands.items():
-        times[label] = median_seconds(command, runs)
-        print(f"{label:<55} {times[label] * 1000:7.1f} ms  (median of {runs})")
+    times = median_seconds(commands, runs)
+    for label, seconds in times.items():
+        print(f"{label:<55} {seconds * 1000:7.1f} ms  (median of {runs})")
     table_ratio = times["rnnshape summary (table)"] / times["python -c 'import click, rich.console, rich.table'"]
     json_ratio = times["rnnshape summary --json"] / times["python -c 'import click, json'"]
     print(f"\ntable / import click, rich.console, rich.table  = {table_ratio:.2f}  (target <= 1.3)")
