@@ -9,7 +9,8 @@
 
 ``parse`` turns spec text into ``LayerSpec``s, ``infer`` walks them from an input
 shape, and ``rnnshape.render.render`` prints a ``Summary`` as a table, plain
-text, Markdown or JSON. Bad input raises ``InputError``.
+text, Markdown or JSON. ``rnnshape.run.plan_run`` and ``execute`` run a stack
+forward with NumPy, which only they import. Bad input raises ``InputError``.
 """
 
 from .errors import InputError
