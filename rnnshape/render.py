@@ -7,12 +7,14 @@ formats start without it.
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING
 
 from .shapes import Summary, format_shape, memory_size
 
 if TYPE_CHECKING:
     import rich.console
+
 
 def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: int | None = None,
            run: dict | None = None) -> str:  # fmt: skip
@@ -34,18 +36,19 @@ def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: 
         if run:
             print_run(run, console)
         return buffer.getvalue()
+    report = run_report(run) if run else []
     if fmt == "plain":
-        return render_plain(summary) + ("".join(line + "\n" for line in run_report(run)) if run else "")
+        return render_plain(summary) + "".join(f"{line}\n" for line in report)
     if fmt == "markdown":
-        return render_markdown(summary, dtype) + ("\n" + "".join(f"- {line}\n" for line in run_report(run)) if run else "")
+        return render_markdown(summary, dtype) + ("\n" if report else "") + "".join(f"- {line}\n" for line in report)
     if fmt == "json":
         return render_json(summary, dtype, run)
     raise ValueError(f"unknown format {fmt!r}")
 
 
 def run_report(run: dict) -> list[str]:
-    """The forward pass in two lines: what came out, and how long it took."""
-    shape = "(" + ", ".join(str(dim) for dim in run["output_shape"]) + ")"
+    """The forward pass in two lines: its output and time, then the output's statistics."""
+    shape = format_shape(run["output_shape"])
     return [
         f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} (NumPy, seed {run['seed']})",
         f"Output mean: {run['mean']:.6g}, std: {run['std']:.6g}, min: {run['min']:.6g}, max: {run['max']:.6g}",
@@ -189,7 +192,9 @@ def render_json(summary: Summary, dtype: str = "float32", run: dict | None = Non
     document["dtype"] = dtype
     document["total_bytes"] = memory_size(summary.total_params, dtype)
     if run:
-        document["run"] = run
+        # JSON has no NaN or infinity (an exponential can overflow): those are null.
+        document["run"] = {key: None if isinstance(value, float) and not math.isfinite(value) else value
+                           for key, value in run.items()}  # fmt: skip
     return _dumps(document) + "\n"
 
 

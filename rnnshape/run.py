@@ -60,7 +60,9 @@ class RunPlan(Value):
         return steps
 
 
-class RunResult(Value):
+class RunResult:
+    """A finished run: its plan, the weights and input it used, its output and time."""
+
     def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, output: np.ndarray, seconds: float):
         self.plan, self.weights, self.inputs, self.output, self.seconds = plan, weights, inputs, output, seconds
 
@@ -71,16 +73,17 @@ class RunResult(Value):
     def statistics(self) -> dict:
         """Output shape, forward seconds and summary statistics, as JSON-ready numbers."""
         output = self.output
-        return {
-            "output_shape": list(output.shape),
-            "dtype": str(output.dtype),
-            "seconds": self.seconds,
-            "mean": float(output.mean(dtype=np.float64)),
-            "std": float(output.std(dtype=np.float64)),
-            "min": float(output.min()),
-            "max": float(output.max()),
-            "seed": self.plan.seed,
-        }
+        with np.errstate(all="ignore"):  # inf and nan outputs give inf and nan statistics, silently
+            return {
+                "output_shape": list(output.shape),
+                "dtype": str(output.dtype),
+                "seconds": self.seconds,
+                "mean": float(output.mean(dtype=np.float64)),
+                "std": float(output.std(dtype=np.float64)),
+                "min": float(output.min()),
+                "max": float(output.max()),
+                "seed": self.plan.seed,
+            }
 
 
 def plan_run(
@@ -123,7 +126,8 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
         weights = initial_weights(summary, plan.seed, plan.dtype)
     else:
         weights = load_weights(weights_path, summary, plan.dtype)
-    output, seconds = timed_forward(summary, weights, inputs, progress)
+    with np.errstate(all="ignore"):  # as in Keras, overflow gives inf and 0 * inf gives nan, without warnings
+        output, seconds = timed_forward(summary, weights, inputs, progress)
     if output.shape != summary.output_shape:  # the two halves of rnnshape disagree: a bug
         raise AssertionError(f"forward pass returned {output.shape}, shape engine predicted {summary.output_shape}")
     return RunResult(plan, weights, inputs, output, seconds)

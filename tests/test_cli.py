@@ -205,6 +205,17 @@ def test_saved_weights_reproduce_the_run(tmp_path):
     assert [a.shape for a in np.load(weights).values()] == [(3, 16), (4, 16), (16,), (4, 9), (3, 9), (2, 9)]
 
 
+def test_json_stays_valid_when_the_output_overflows(tmp_path):
+    weights, inputs = tmp_path / "w.npz", tmp_path / "x.npy"
+    np.savez(weights, np.ones((3, 2), np.float32))  # dense:2:nobias, every weight 1
+    np.save(inputs, np.full((1, 3), 100, np.float32))  # exp(300) overflows float32
+    text = ok("-i", "3", "dense:2:nobias:act=exponential", "--run", "--json", "--weights", str(weights),
+              "--input-data", str(inputs), "--save-output", str(tmp_path / "y.npy"))
+    run = json.loads(text)["run"]
+    assert run["max"] is None and run["mean"] is None and "Infinity" not in text
+    assert np.isinf(np.load(tmp_path / "y.npy")).all()  # the array itself keeps its inf
+
+
 def test_float64_run():
     assert json.loads(ok("-i", "5,3", "gru:3", "--run", "--dtype", "float64", "--json"))["run"]["dtype"] == "float64"
 
