@@ -12,8 +12,8 @@ from rnnshape.cli import main
 
 
 def invoke(*args, input=None, env=None):
-    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
-    return runner.invoke(main, ["summary", *args], input=input, env={"COLUMNS": "80", **(env or {})})
+    # click >= 8.2 keeps stdout and stderr apart
+    return CliRunner().invoke(main, ["summary", *args], input=input, env={"COLUMNS": "80", **(env or {})})
 
 
 def ok(*args, **kwargs):
