@@ -15,6 +15,7 @@ uses b = 4.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -43,16 +44,17 @@ def sigmoid(x, out):
     return np.reciprocal(out, out=out)
 
 
-def sigmoid_of_double(x, out):
-    """sigmoid(2x) = (1 + tanh(x)) / 2: the recurrent cells' gate activation.
+def sigmoid_of_negated(x, out):
+    """sigmoid(-x) = 1 / (1 + exp(x)): the recurrent cells' gate activation.
 
-    The cells halve their gate weights once (exactly: a power of two), so each
-    time step gets its gates with one tanh and two cheap passes instead of the
-    four passes of 1 / (1 + exp(-z)), one of them a division."""
-    np.tanh(x, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
+    The cells negate their gate weights once (exactly), so each time step gets
+    its gates in three passes (exp, +1, reciprocal) without a negation pass.
+    Unlike (1 + tanh(x / 2)) / 2, every pass keeps float32's relative precision,
+    so a nearly closed gate (1e-6) is as exact as an open one, as in Keras."""
+    with np.errstate(over="ignore"):
+        np.exp(x, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def relu(x, out):
@@ -176,6 +178,24 @@ def squareplus(x, out):
     return out
 
 
+def sparsemax(x, out):
+    # Keras 3's formula, over the feature axis, in every backend: the support is
+    # the sorted entries z_j with 1 + j z_j > sum of the first j, as in Martins &
+    # Astudillo (2016), but tau is (the sum of the support's running sums - 1) / k,
+    # where the paper has (the k-th running sum - 1) / k. The two agree when the
+    # support is one entry; otherwise Keras's output does not sum to 1. rnnshape
+    # computes what Keras computes.
+    wide = np.moveaxis(x.astype(np.float64), FEATURES, -1)
+    ranked = -np.sort(-wide, axis=-1)
+    positions = np.arange(1, wide.shape[-1] + 1)
+    running = np.cumsum(ranked, axis=-1)
+    support = ranked - (running - 1) / positions > 0
+    size = support.sum(axis=-1, keepdims=True)
+    tau = (np.where(support, running, 0).sum(axis=-1, keepdims=True) - 1) / size
+    np.copyto(out, np.moveaxis(np.maximum(wide - tau, 0), -1, FEATURES), casting="same_kind")
+    return out
+
+
 def tanh_shrink(x, out):
     np.copyto(out, x - np.tanh(x))
     return out
@@ -187,9 +207,23 @@ ACTIVATIONS = {
     "leaky_relu": leaky_relu, "linear": linear, "log_sigmoid": log_sigmoid, "log_softmax": log_softmax,
     "mish": mish, "relu": relu, "relu6": relu6, "selu": selu, "sigmoid": sigmoid, "silu": silu,
     "soft_shrink": soft_shrink, "softmax": softmax, "softplus": softplus, "softsign": softsign,
-    "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid, "squareplus": squareplus, "swish": silu,
+    "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax, "squareplus": squareplus,
+    "swish": silu,
     "tanh": tanh, "tanh_shrink": tanh_shrink,
 }  # fmt: skip
+
+
+# The activations that normalise a whole vector rather than act on each number:
+# a gate block must get them one gate at a time.
+PER_VECTOR = frozenset({"softmax", "log_softmax", "sparsemax"})
+
+
+def gate_activation(name: str) -> tuple[float, Callable]:
+    """(weight scale, function) for a recurrent cell's gates: the cells multiply
+    their gate weights by the scale once, then apply the function each step."""
+    if name == "sigmoid":
+        return -1.0, sigmoid_of_negated
+    return 1.0, ACTIVATIONS[name]
 
 
 # erfc, which NumPy lacks: a Maclaurin series of erf near 0, and the continued

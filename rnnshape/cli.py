@@ -68,7 +68,8 @@ def main() -> None:
               help="Weights for --run, as np.savez(FILE, *model.get_weights()) writes them.")
 @click.option("--save-weights", metavar="FILE.npz", help="Write the weights --run used, in the same layout.")
 @click.option("--input-data", metavar="FILE.npy", help="Input for --run (default: random from --seed).")
-@click.option("--save-output", metavar="FILE.npy", help="Write the output of --run.")
+@click.option("--save-output", metavar="FILE", help="Write the output of --run: .npy data, or an .npz archive "
+              "of every output when the last layer has several.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random weights and input of --run.")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
@@ -97,9 +98,11 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         takes_ids = isinstance(stack[0].layer, Embedding)
         dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
         result = infer(stack, dims, batch, convention.lower(), name)
-        run = _run(stack, dims, batch, dtype, seed, run_options, show_progress=fmt != "json") if run_forward else None
+        run = _run(result, dtype, seed, run_options, show_progress=fmt != "json") if run_forward else None
     except InputError as error:
         raise BadInput(str(error)) from None
+    for note in result.warnings:
+        click.echo(f"note: {note}", err=True)
     statistics = run.statistics() if run else None
     if fmt == "table":
         import rich.console
@@ -116,13 +119,13 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         click.echo(render(result, fmt, dtype, run=statistics), nl=False)
 
 
-def _run(stack, dims, batch, dtype, seed, options, show_progress):
+def _run(summary, dtype, seed, options, show_progress):
     """The forward pass of --run, with its files; numpy is imported only here."""
-    from .run import execute, parse_memory, plan_run, save_array
+    from .run import execute, parse_memory, plan_run, save_outputs
     from .weights import save_weights
 
     max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] else None
-    plan = plan_run(stack, dims, batch, dtype, options["--input-data"], seed, max_memory)
+    plan = plan_run(summary, dtype=dtype, input_path=options["--input-data"], seed=seed, max_memory=max_memory)
     if show_progress and plan.expected_seconds > 1 and sys.stderr.isatty():
         import rich.console
         import rich.progress
@@ -133,7 +136,7 @@ def _run(stack, dims, batch, dtype, seed, options, show_progress):
     else:
         result = execute(plan, options["--weights"])
     if options["--save-output"]:
-        save_array(options["--save-output"], result.output)
+        save_outputs(options["--save-output"], result.outputs)
     if options["--save-weights"]:
         save_weights(options["--save-weights"], result.weights)
     return result

@@ -13,10 +13,17 @@ timestep at once, ``W^T @ x[t]`` for all t, into a buffer that the time loop
 then updates in place; inside the loop there is only the recurrent product, the
 bias (added to that product's block while it is in cache) and the gate
 arithmetic, on preallocated buffers. The dtype of the input (float32 or
-float64) is kept throughout.
+float64) is kept throughout. Convolution and pooling work on whole arrays, one
+product or reduction per kernel (or pool) position, never per timestep.
+
+Masks are (timesteps, batch) booleans that travel beside the data, made,
+passed on and dropped as each kind declares (``kinds``); a recurrent layer
+carries its state over a masked step, as Keras does.
 
 The weights are those of ``kinds``: each layer gets the arrays its kind declares,
 in Keras's ``get_weights()`` order, and transposes them once for this layout.
+Every layer function takes ``(layer, arrays, x, mask, progress)`` and returns
+its output, or a list of outputs; none writes to its input.
 """
 
 from __future__ import annotations
@@ -27,34 +34,65 @@ from typing import Callable
 
 import numpy as np
 
-from .activations import ACTIVATIONS, FEATURES, sigmoid_of_double
-from .kinds import GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, Recurrent, SimpleRNN
+from .activations import ACTIVATIONS, FEATURES, PER_VECTOR, gate_activation
+from .kinds import (
+    GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
+    Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
+    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, same_padding,
+    window_length,
+)  # fmt: skip
 from .shapes import Summary
 
 Progress = Callable[[], None]  # called once per time step of every recurrent layer
 
 
 def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
-            progress: Progress | None = None) -> np.ndarray:  # fmt: skip
+            progress: Progress | None = None) -> np.ndarray | list[np.ndarray]:  # fmt: skip
     """Run the stack on ``inputs`` (batch first, as Keras takes them). The output is
     batch first too: a transposed view of the last layer's buffer, as PyTorch's
-    batch_first output is, rather than a copy of it."""
-    if isinstance(summary.rows[0].spec.layer, Embedding):
+    batch_first output is, rather than a copy of it. A last layer with several
+    outputs (``state``, ``merge=none``) gives a list of them, in Keras's order."""
+    if summary.rows[0].spec.layer.first_only:
         x = inputs  # integer ids (batch, timesteps): the embedding lays out its own output
     else:
         # A view, not a copy: the first matrix product reads it as a transposed operand.
-        x = inputs.transpose(1, 2, 0) if inputs.ndim == 3 else inputs.T
+        x = _features_first(inputs)
+    mask = None
     for row, arrays in zip(summary.rows, weights):
-        x = LAYERS[type(row.spec.layer)](row.spec.layer, arrays, x, progress)
-    return x.transpose(2, 0, 1) if x.ndim == 3 else x.T
+        layer = row.spec.layer
+        output = LAYERS[type(layer)](layer, arrays, x, mask, progress)
+        mask = _next_mask(layer, x, mask)
+        x = output
+    if isinstance(x, list):
+        return [_batch_first(one) for one in x]
+    return _batch_first(x)
 
 
 def timed_forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
-                  progress: Progress | None = None) -> tuple[np.ndarray, float]:  # fmt: skip
+                  progress: Progress | None = None) -> tuple[np.ndarray | list[np.ndarray], float]:  # fmt: skip
     """``forward`` and its wall time in seconds."""
     start = time.perf_counter()
     output = forward(summary, weights, inputs, progress)
     return output, time.perf_counter() - start
+
+
+def _features_first(x: np.ndarray) -> np.ndarray:
+    return x.transpose(1, 2, 0) if x.ndim == 3 else x.T
+
+
+def _batch_first(x: np.ndarray) -> np.ndarray:
+    return x.transpose(2, 0, 1) if x.ndim == 3 else x.T
+
+
+def _next_mask(layer, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+    """The mask after ``layer``, as Keras propagates it."""
+    if layer.mask_value is not None:  # Masking, Embedding(mask_zero): a new mask from the data
+        if x.dtype.kind in "iu":  # ids, batch first
+            return (x != layer.mask_value).T
+        return (x != layer.mask_value).any(axis=FEATURES)
+    if mask is None or not layer.supports_masking or not layer.keeps_mask():
+        return None
+    return mask
 
 
 def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -65,19 +103,78 @@ def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.n
     return y
 
 
-def _steps(timesteps: int, backwards: bool) -> range:
-    return range(timesteps - 1, -1, -1) if backwards else range(timesteps)
+def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
+    """A bias as a column, to add to a (features, batch) block."""
+    return None if bias is None else np.ascontiguousarray(bias[:, None], dtype=dtype)
 
 
-def _sequence_or_last(buffer: np.ndarray, last: np.ndarray, layer: Recurrent) -> np.ndarray:
-    """What a recurrent layer returns. buffer[t] holds the state after reading
-    x[t]; going backwards, Keras returns the states in the order it made them."""
+# Recurrent layers ---------------------------------------------------------------
+#
+# Each cell function runs one direction and returns (output, final states):
+# the output is the sequence (with return_sequences) or the last state. With a
+# mask, a masked step keeps the previous states, so its output repeats the
+# previous output (zeros before the first valid step); with ``zero_masked``
+# (inside Bidirectional, with return_sequences) its output is zeros instead.
+
+
+class _Steps:
+    """The time steps of a recurrent layer, in the order it reads them, and
+    for each the samples whose step is masked (None: no sample is)."""
+
+    def __init__(self, timesteps: int, backwards: bool, mask: np.ndarray | None):
+        self.order = range(timesteps - 1, -1, -1) if backwards else range(timesteps)
+        self.masked: list[np.ndarray | None] = [None] * timesteps
+        if mask is not None:
+            invalid = ~mask
+            for t in np.flatnonzero(invalid.any(axis=1)):
+                self.masked[t] = invalid[t]
+
+
+def _keep_masked(states: list[np.ndarray], saved: list[np.ndarray], masked: np.ndarray | None) -> None:
+    """Where a sample's step is masked, put its previous states back."""
+    if masked is not None:
+        for state, previous in zip(states, saved):
+            np.copyto(state, previous, where=masked)
+
+
+def _save(states: list[np.ndarray], saved: list[np.ndarray], masked: np.ndarray | None) -> None:
+    if masked is not None:
+        for state, copy in zip(states, saved):
+            np.copyto(copy, state)
+
+
+def _result(layer, buffer: np.ndarray | None, states: list[np.ndarray], mask: np.ndarray | None,
+            zero_masked: bool) -> tuple[np.ndarray, list[np.ndarray]]:  # fmt: skip
+    """(output, final states). buffer[t] holds the output after reading x[t];
+    going backwards, Keras returns the outputs in the order it made them."""
     if not layer.return_sequences:
-        return last
-    return buffer[::-1] if layer.go_backwards else buffer
+        return states[0], states
+    if zero_masked and mask is not None:
+        states = [state.copy() for state in states]  # the last state may be a row of the buffer
+        buffer *= mask[:, None, :]
+    return (buffer[::-1] if layer.go_backwards else buffer), states
 
 
-def simple_rnn(layer: SimpleRNN, arrays, x, progress=None):
+def _gate_weights(layer, kernel, recurrent_kernel, bias, gate_rows: slice):
+    """Scale the gate blocks of the weights once for the gate activation
+    (negated for sigmoid_of_negated); the other blocks keep scale 1."""
+    scale_value, gate = gate_activation(layer.recurrent_activation)
+    scale = np.ones(kernel.shape[-1], kernel.dtype)
+    scale[gate_rows] = scale_value
+    scaled = [None if array is None else array * scale for array in (kernel, recurrent_kernel, bias)]
+    units = recurrent_kernel.shape[0]
+    if layer.recurrent_activation in PER_VECTOR:  # normalise each gate on its own
+
+        def activate(block, out):
+            for start in range(0, len(block), units):
+                gate(block[start : start + units], out=out[start : start + units])
+            return out
+
+        return scaled, activate
+    return scaled, gate
+
+
+def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_masked=False):
     """h[t] = act(x[t] @ kernel + bias + h[t-1] @ recurrent_kernel)"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     act = ACTIVATIONS[layer.activation]
@@ -85,76 +182,77 @@ def simple_rnn(layer: SimpleRNN, arrays, x, progress=None):
     H = _project(x, kernel, None)  # x[t] @ kernel, becoming h[t] in place
     h = np.zeros(H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
+    saved = [np.empty_like(h)]
     bias = _column(bias, H.dtype)
-    for t in _steps(len(H), layer.go_backwards):
+    steps = _Steps(len(H), layer.go_backwards, mask)
+    for t in steps.order:
         np.matmul(recurrent_kernel, h, out=recurrent)
         if bias is not None:  # per step, while the block is in cache: cheaper than a pass over H
             recurrent += bias
+        _save([h], saved, steps.masked[t])
         H[t] += recurrent
         h = act(H[t], out=H[t])
+        _keep_masked([h], saved, steps.masked[t])
         if progress:
             progress()
-    return _sequence_or_last(H, h, layer)
+    return _result(layer, H, [h], mask, zero_masked)
 
 
-def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
-    """A bias as a column, to add to a (features, batch) block."""
-    return None if bias is None else np.ascontiguousarray(bias[:, None], dtype=dtype)
-
-
-def lstm(layer: LSTM, arrays, x, progress=None):
+def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     """Gates i, f, c, o (Keras's order):
-    i, f, o = sigmoid(x[t] @ W + h[t-1] @ U + b);  g = act(same, block c)
+    i, f, o = recurrent_activation(x[t] @ W + h[t-1] @ U + b);  g = act(same, block c)
     C[t] = f * C[t-1] + i * g;  h[t] = o * act(C[t])"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     units = recurrent_kernel.shape[0]
-    # Reorder the blocks to i, f, o, c once, so the three sigmoid gates are one
-    # block, and halve that block for sigmoid_of_double.
+    # Reorder the blocks to i, f, o, c once, so the three gates are one block.
     order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
-    scale = np.r_[np.full(3 * units, 0.5), np.ones(units)].astype(kernel.dtype)
+    reordered = [None if array is None else array[..., order] for array in (kernel, recurrent_kernel, bias)]
+    (kernel, recurrent_kernel, bias), gate = _gate_weights(layer, *reordered, slice(0, 3 * units))
     act = ACTIVATIONS[layer.activation]
-    Z = _project(x, kernel[:, order] * scale, None)
-    recurrent_kernel = np.ascontiguousarray((recurrent_kernel[:, order] * scale).T)
-    bias = _column(None if bias is None else bias[order] * scale, Z.dtype)
+    Z = _project(x, kernel, None)
+    recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
+    bias = _column(bias, Z.dtype)
     batch, dtype = Z.shape[2], Z.dtype
     H = np.empty((len(Z), units, batch), dtype) if layer.return_sequences else None
     h, c = np.zeros((units, batch), dtype), np.zeros((units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
-    for t in _steps(len(Z), layer.go_backwards):
+    saved = [np.empty_like(h), np.empty_like(c)]
+    steps = _Steps(len(Z), layer.go_backwards, mask)
+    for t in steps.order:
         z = Z[t]
         np.matmul(recurrent_kernel, h, out=recurrent)
         if bias is not None:
             recurrent += bias
         z += recurrent
         gates = z[: 3 * units]
-        sigmoid_of_double(gates, out=gates)
+        gate(gates, out=gates)
         i, f, o, g = z[:units], z[units : 2 * units], z[2 * units : 3 * units], z[3 * units :]
         act(g, out=g)
+        _save([h, c], saved, steps.masked[t])
         c *= f
         g *= i
         c += g
         h = H[t] if H is not None else h
         act(c, out=h)
         h *= o
+        _keep_masked([h, c], saved, steps.masked[t])
         if progress:
             progress()
-    return _sequence_or_last(H, h, layer)
+    return _result(layer, H, [h, c], mask, zero_masked)
 
 
-def gru(layer: GRU, arrays, x, progress=None):
+def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
     """Gates z, r, h (Keras's order). reset_after (Keras's default), with the
     input bias b and the recurrent bias b' as the two rows of the bias:
-    z, r = sigmoid(x[t] @ W + b + h[t-1] @ U + b')   (their blocks)
+    z, r = recurrent_activation(x[t] @ W + b + h[t-1] @ U + b')   (their blocks)
     hh = act(x[t] @ W_h + b_h + r * (h[t-1] @ U_h + b'_h))
     h[t] = z * h[t-1] + (1 - z) * hh
     reset_after=False: hh = act(x[t] @ W_h + b_h + (r * h[t-1]) @ U_h)."""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     units = recurrent_kernel.shape[0]
     act = ACTIVATIONS[layer.activation]
-    # Halve the z and r blocks once, for sigmoid_of_double.
-    scale = np.r_[np.full(2 * units, 0.5), np.ones(units)].astype(kernel.dtype)
-    kernel, recurrent_kernel = kernel * scale, recurrent_kernel * scale
-    bias = None if bias is None else bias * scale
+    (kernel, recurrent_kernel, bias), gate = _gate_weights(layer, kernel, recurrent_kernel, bias,
+                                                           slice(0, 2 * units))  # fmt: skip
     # Biases are added per step, to the recurrent product: the z and r blocks of
     # both biases together, and the h block of the recurrent one; the input
     # bias's h block goes to hh, outside r * (...).
@@ -168,7 +266,8 @@ def gru(layer: GRU, arrays, x, progress=None):
     batch, dtype = X.shape[2], X.dtype
     H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
     h = np.zeros((units, batch), dtype)
-    difference = np.empty_like(h)
+    carried = np.empty_like(h)
+    saved = [np.empty_like(h)]
     if layer.reset_after:
         recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
         recurrent = np.empty((3 * units, batch), dtype)
@@ -177,7 +276,8 @@ def gru(layer: GRU, arrays, x, progress=None):
         kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * units :].T)
         recurrent = np.empty((2 * units, batch), dtype)
         reset_state, recurrent_h = np.empty_like(h), np.empty_like(h)
-    for t in _steps(len(X), layer.go_backwards):
+    steps = _Steps(len(X), layer.go_backwards, mask)
+    for t in steps.order:
         xt = X[t]
         zr, hh = xt[: 2 * units], xt[2 * units :]
         if layer.reset_after:
@@ -185,7 +285,7 @@ def gru(layer: GRU, arrays, x, progress=None):
             if step_bias is not None:
                 recurrent += step_bias
             zr += recurrent[: 2 * units]
-            sigmoid_of_double(zr, out=zr)
+            gate(zr, out=zr)
             z, r = zr[:units], zr[units:]
             recurrent_h = recurrent[2 * units :]
             recurrent_h *= r
@@ -194,7 +294,7 @@ def gru(layer: GRU, arrays, x, progress=None):
             if step_bias is not None:
                 recurrent += step_bias[: 2 * units]
             zr += recurrent
-            sigmoid_of_double(zr, out=zr)
+            gate(zr, out=zr)
             z, r = zr[:units], zr[units:]
             np.multiply(r, h, out=reset_state)
             np.matmul(kernel_h, reset_state, out=recurrent_h)
@@ -202,74 +302,231 @@ def gru(layer: GRU, arrays, x, progress=None):
         if hidden_bias is not None:
             hh += hidden_bias
         act(hh, out=hh)
-        # z * h + (1 - z) * hh, as hh + z * (h - hh): one pass fewer.
-        np.subtract(h, hh, out=difference)
-        difference *= z
+        _save([h], saved, steps.masked[t])
+        # As Keras writes it, z * h + (1 - z) * hh: the shorter hh + z * (h - hh)
+        # gives inf - inf = nan where hh overflows and Keras gives inf.
+        np.multiply(z, h, out=carried)
+        np.subtract(1, z, out=z)
+        z *= hh
         h = H[t] if H is not None else h
-        np.add(hh, difference, out=h)
+        np.add(carried, z, out=h)
+        _keep_masked([h], saved, steps.masked[t])
         if progress:
             progress()
-    return _sequence_or_last(H, h, layer)
+    return _result(layer, H, [h], mask, zero_masked)
 
 
-def bidirectional(layer: Bidirectional, arrays, x, progress=None):
+CELLS = {SimpleRNN: simple_rnn, LSTM: lstm, GRU: gru}
+
+
+def recurrent(layer, arrays, x, mask=None, progress=None):
+    """A recurrent layer: its output, and with return_state its final states after it."""
+    output, states = CELLS[type(layer)](layer, arrays, x, mask, progress)
+    return [output, *states] if layer.return_state else output
+
+
+def bidirectional(layer: Bidirectional, arrays, x, mask=None, progress=None):
     """Keras's Bidirectional: the backward copy reads the sequence from its end;
     with return_sequences its output is flipped back into time order, so both
-    directions line up at each t, then merged."""
+    directions line up at each t, then merged (merge_mode None: both returned).
+    With return_state the forward states follow, then the backward ones."""
     half = len(arrays) // 2
     cell = layer.layer
-    run_cell = LAYERS[type(cell)]
-    forward_out = run_cell(cell, arrays[:half], x, progress)
-    backward_out = run_cell(cell.replace(go_backwards=True), arrays[half:], x, progress)
+    run_cell = CELLS[type(cell)]
+    zero_masked = cell.return_sequences  # Keras sets zero_output_for_mask on both copies
+    forward_out, forward_states = run_cell(cell, arrays[:half], x, mask, progress, zero_masked)
+    backward_out, backward_states = run_cell(cell.replace(go_backwards=True), arrays[half:], x, mask,
+                                             progress, zero_masked)  # fmt: skip
     if cell.return_sequences:
         backward_out = backward_out[::-1]
-    if layer.merge_mode == "concat":
-        return np.concatenate([forward_out, backward_out], axis=FEATURES)
-    if layer.merge_mode == "sum":
-        return np.add(forward_out, backward_out)
-    if layer.merge_mode == "mul":
-        return np.multiply(forward_out, backward_out)
-    merged = np.add(forward_out, backward_out)  # "ave"
-    merged /= 2
-    return merged
+    if layer.merge_mode is None:
+        outputs = [forward_out, backward_out]
+    elif layer.merge_mode == "concat":
+        outputs = [np.concatenate([forward_out, backward_out], axis=FEATURES)]
+    elif layer.merge_mode == "sum":
+        outputs = [np.add(forward_out, backward_out)]
+    elif layer.merge_mode == "mul":
+        outputs = [np.multiply(forward_out, backward_out)]
+    else:  # "ave"
+        merged = np.add(forward_out, backward_out)
+        merged /= 2
+        outputs = [merged]
+    if cell.return_state:
+        outputs += forward_states + backward_states
+    return outputs if len(outputs) > 1 else outputs[0]
 
 
-def dense(layer: Dense, arrays, x, progress=None):
+# Dense -------------------------------------------------------------------------
+
+
+def dense(layer: Dense, arrays, x, mask=None, progress=None):
     """act(x @ kernel + bias) on the feature axis."""
     kernel, bias = (arrays + [None])[:2]
     y = _project(x, kernel, bias)
     return ACTIVATIONS[layer.activation](y, out=y)
 
 
-def embedding(layer: Embedding, arrays, ids, progress=None):
+def time_distributed(layer: TimeDistributed, arrays, x, mask=None, progress=None):
+    """The wrapped Dense at every step: the same as Dense on the sequence."""
+    return dense(layer.layer, arrays, x)
+
+
+def embedding(layer: Embedding, arrays, ids, mask=None, progress=None):
     """Rows of the table for ids (batch, timesteps), laid out (timesteps, features, batch)."""
     return np.ascontiguousarray(arrays[0][ids.T].transpose(0, 2, 1))
 
 
-def dropout(layer: Dropout, arrays, x, progress=None):
-    return x  # inference: the identity
+# Convolution and pooling ------------------------------------------------------------
+
+
+def _padded(x: np.ndarray, before: int, after: int, fill: float) -> np.ndarray:
+    """x (T, ...) with ``before`` and ``after`` steps of ``fill`` around the time axis."""
+    if not before and not after:
+        return x
+    padded = np.full((before + len(x) + after,) + x.shape[1:], fill, x.dtype)
+    padded[before : before + len(x)] = x
+    return padded
+
+
+def _windows(x: np.ndarray, size: int, stride: int, length: int, dilation: int = 1) -> list[np.ndarray]:
+    """For each of the ``size`` positions of a window, the steps it sees at each
+    of the ``length`` outputs: strided views, no copies."""
+    reach = stride * (length - 1) + 1
+    return [x[k * dilation : k * dilation + reach : stride] for k in range(size)]
+
+
+def conv1d(layer: Conv1D, arrays, x, mask=None, progress=None):
+    """Keras's Conv1D: y[t] = act(bias + sum over k of x[t * stride + k * dilation] @ kernel[k]),
+    on the input padded with zeros (same: split around it, the odd step after; causal: all before).
+
+    The input is laid out features first, (D, T, B), so that each kernel position
+    is one matrix product (F, D) @ (D, L * B) over every output step at once."""
+    kernel, bias = (arrays + [None])[:2]
+    steps, features, batch = x.shape
+    length = window_length(steps, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate)
+    before, after = layer.padding_steps(steps)
+    padded = np.zeros((features, before + steps + after, batch), x.dtype)
+    padded[:, before : before + steps] = x.transpose(1, 0, 2)
+    y = np.zeros((layer.filters, length * batch), x.dtype)
+    product = np.empty_like(y)
+    windows = _windows(padded.transpose(1, 0, 2), layer.kernel_size, layer.strides, length, layer.dilation_rate)
+    for position, window in enumerate(windows):
+        columns = window.transpose(1, 0, 2).reshape(features, length * batch)  # a view when stride is 1
+        np.matmul(np.ascontiguousarray(kernel[position].T), columns, out=product)
+        y += product
+    y = y.reshape(layer.filters, length, batch).transpose(1, 0, 2)
+    if bias is not None:
+        y += bias[:, None]
+    return ACTIVATIONS[layer.activation](y, out=y)
+
+
+def _pooled_length(layer, steps: int) -> tuple[int, tuple[int, int]]:
+    length = window_length(steps, layer.pool_size, layer.stride, layer.padding)
+    padding = same_padding(steps, layer.pool_size, layer.stride) if layer.padding == "same" else (0, 0)
+    return length, padding
+
+
+def max_pooling1d(layer: MaxPooling1D, arrays, x, mask=None, progress=None):
+    """The maximum of each window; padding (same) never wins."""
+    length, (before, after) = _pooled_length(layer, len(x))
+    windows = _windows(_padded(x, before, after, -np.inf), layer.pool_size, layer.stride, length)
+    y = windows[0].copy()
+    for window in windows[1:]:
+        np.maximum(y, window, out=y)
+    return y
+
+
+def average_pooling1d(layer: AveragePooling1D, arrays, x, mask=None, progress=None):
+    """The mean of each window, over its real steps only (same padding adds none)."""
+    length, (before, after) = _pooled_length(layer, len(x))
+    windows = _windows(_padded(x, before, after, 0), layer.pool_size, layer.stride, length)
+    y = windows[0].copy()
+    for window in windows[1:]:
+        y += window
+    real = _windows(_padded(np.ones(len(x), x.dtype), before, after, 0), layer.pool_size, layer.stride, length)
+    y /= np.sum(real, axis=0)[:, None, None]
+    return y
+
+
+def global_max_pooling1d(layer: GlobalMaxPooling1D, arrays, x, mask=None, progress=None):
+    return x.max(axis=0)
+
+
+def global_average_pooling1d(layer: GlobalAveragePooling1D, arrays, x, mask=None, progress=None):
+    """The mean over time; with a mask, over the unmasked steps (nan where none is)."""
+    if mask is None:
+        return x.mean(axis=0)
+    weights = mask.astype(x.dtype)
+    return (x * weights[:, None, :]).sum(axis=0) / weights.sum(axis=0)
+
+
+# Reshaping, normalisation and the rest ----------------------------------------------
+
+
+def flatten(layer: Flatten, arrays, x, mask=None, progress=None):
+    """(T, F, B) -> (T * F, B): step by step, as Keras flattens (batch, T, F)."""
+    return np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+
+
+def repeat_vector(layer: RepeatVector, arrays, x, mask=None, progress=None):
+    return np.repeat(x[None], layer.n, axis=0)
+
+
+def batch_normalization(layer: BatchNormalization, arrays, x, mask=None, progress=None):
+    """Inference: (x - moving_mean) * gamma / sqrt(moving_variance + epsilon) + beta."""
+    gamma, beta, mean, variance = (array[:, None] for array in arrays)
+    scale = gamma / np.sqrt(variance + layer.epsilon)
+    y = x - mean
+    y *= scale
+    y += beta
+    return y
+
+
+def layer_normalization(layer: LayerNormalization, arrays, x, mask=None, progress=None):
+    """Each vector of features to mean 0 and variance 1 (plus epsilon), then gamma and beta."""
+    gamma, beta = (array[:, None] for array in arrays)
+    y = x - x.mean(axis=FEATURES, keepdims=True)
+    variance = np.mean(np.square(y), axis=FEATURES, keepdims=True)
+    y /= np.sqrt(variance + layer.epsilon)
+    y *= gamma
+    y += beta
+    return y
+
+
+def activation(layer: Activation, arrays, x, mask=None, progress=None):
+    return ACTIVATIONS[layer.activation](x, np.empty_like(x))
+
+
+def masking(layer: Masking, arrays, x, mask=None, progress=None):
+    """Zeroes every step whose features all equal the mask value."""
+    return x * (x != layer.mask_value).any(axis=FEATURES, keepdims=True)
+
+
+def identity(layer, arrays, x, mask=None, progress=None):
+    return x  # dropout and noise act in training only
 
 
 LAYERS = {
-    SimpleRNN: simple_rnn, LSTM: lstm, GRU: gru, Bidirectional: bidirectional,
-    Dense: dense, Embedding: embedding, Dropout: dropout,
+    SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional,
+    Dense: dense, TimeDistributed: time_distributed, Embedding: embedding,
+    Conv1D: conv1d, MaxPooling1D: max_pooling1d, AveragePooling1D: average_pooling1d,
+    GlobalMaxPooling1D: global_max_pooling1d, GlobalAveragePooling1D: global_average_pooling1d,
+    Flatten: flatten, RepeatVector: repeat_vector, BatchNormalization: batch_normalization,
+    LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
+    Dropout: identity, SpatialDropout1D: identity, GaussianNoise: identity,
 }  # fmt: skip
 
 
 def run_memory_bytes(summary: Summary, itemsize: int) -> int:
     """An upper estimate of the bytes a forward pass holds at its peak, from the
     concrete shapes alone (no batch or time dim may be None): the weights (and
-    the reordered copies LSTM and GRU make of theirs), the input, and for the
-    busiest layer its input, its working buffers and its output."""
+    the reordered copies the cells make of theirs), the input, and for the
+    busiest layer its input, its working buffers and its outputs (twice: the
+    result and the buffer it is computed in)."""
     elements = 2 * summary.total_params + math.prod(summary.input_shape)
     peak = 0
     for row in summary.rows:
-        layer = row.spec.layer
-        working = math.prod(row.output_shape)
-        cells = [layer.layer, layer.layer] if isinstance(layer, Bidirectional) else [layer]
-        for cell in cells:
-            if isinstance(cell, Recurrent):
-                batch, timesteps = row.input_shape[0], row.input_shape[1]
-                working += timesteps * batch * cell.units * (cell.gates + 1) + 8 * batch * cell.units
-        peak = max(peak, math.prod(row.input_shape) + working + math.prod(row.output_shape))
+        outputs = sum(math.prod(shape) for shape in row.outputs)
+        working = row.spec.layer.working_elements(row.input_shape)
+        peak = max(peak, math.prod(row.input_shape) + working + 2 * outputs)
     return (elements + peak) * itemsize

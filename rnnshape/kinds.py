@@ -4,9 +4,14 @@ Each kind declares, once:
 
 * its Keras identity (class name and the base of its automatic layer name),
 * the positional fields and flags its spec takes (the parser reads these),
-* its output shape for a given input shape,
+* its output shapes for a given input shape, refusing (``ShapeError``) what
+  Keras refuses to build,
 * its weights, named, shaped and ordered as Keras's ``get_weights()`` returns
-  them (or as PyTorch's ``parameters()`` under the torch convention).
+  them (or as PyTorch's ``parameters()`` under the torch convention), each with
+  its Keras initialiser and whether it is trainable,
+* how it treats a mask (``supports_masking``, ``keeps_mask``, ``mask_value``),
+* the work and memory of its forward pass (``mult_adds``, ``working_elements``,
+  ``progress_steps``).
 
 The parameter count of a layer is the sum of its weight sizes, as in Keras's
 ``count_params()``; the forward pass allocates exactly these shapes, so the count
@@ -18,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from .errors import ShapeError
 from .values import Value
 
 Shape = tuple  # of int | None; the first entry is the batch dimension
@@ -32,17 +38,18 @@ ACTIVATIONS = frozenset(
         "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear",
         "log_sigmoid", "log_softmax", "mish", "relu", "relu6", "selu",
         "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
-        "sparse_plus", "sparse_sigmoid", "squareplus", "swish", "tanh",
-        "tanh_shrink",
+        "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
+        "tanh", "tanh_shrink",
     }
 )  # fmt: skip
 
 
 class Weight(Value):
-    """One weight array: its Keras (or PyTorch) name and shape."""
+    """One weight array: its Keras (or PyTorch) name, shape, Keras initialiser
+    (``initial_weights`` draws it) and whether training updates it."""
 
-    def __init__(self, name: str, shape: tuple[int, ...]):
-        self.name, self.shape = name, shape
+    def __init__(self, name: str, shape: tuple, initializer: str = "zeros", trainable: bool = True):
+        self.name, self.shape, self.initializer, self.trainable = name, shape, initializer, trainable
 
     @property
     def size(self) -> int:
@@ -50,12 +57,25 @@ class Weight(Value):
 
 
 class Field(Value):
-    """A positional number of a spec: ``units`` in ``simple:3``."""
+    """A positional field of a spec: ``units`` in ``simple:3``, ``pool_size`` in ``maxpool:3``."""
 
-    def __init__(self, argument: str, label: str, type: str):
+    def __init__(self, argument: str, label: str, type: str, default: object = None):
         self.argument = argument  # the constructor argument it sets
         self.label = label  # what error messages call it
-        self.type = type  # "count" (a whole number >= 1) or "rate" (0 <= r < 1)
+        # "count" (a whole number >= 1), "rate" (0 <= r < 1), "number" (any finite
+        # number), "stddev" (a finite number >= 0) or "activation" (a name)
+        self.type = type
+        self.default = default  # None: the field must be given
+
+
+def _batch(shape: Shape) -> int:
+    """The batch a count is multiplied by: a None batch counts as 1."""
+    return shape[0] or 1
+
+
+def _product(dims) -> int | None:
+    """The product of dims, or None when one of them is unknown."""
+    return None if None in dims else math.prod(dims)
 
 
 class Layer(Value):
@@ -63,34 +83,78 @@ class Layer(Value):
 
     keras_type: ClassVar[str]  # Keras class name, shown as "name (Type)"
     keras_name: ClassVar[str]  # base of Keras's automatic name: "simple_rnn"
-    positional: ClassVar[tuple[Field, ...]] = ()  # the numbers after the kind word
+    positional: ClassVar[tuple[Field, ...]] = ()  # the fields after the kind word
     flags: ClassVar[frozenset[str]] = frozenset()
+    choices: ClassVar[dict[str, tuple]] = {}  # flag -> the values it takes, when they are words
     required_rank: ClassVar[int | None] = None  # rank of the input, batch included
     first_only: ClassVar[bool] = False
+    # Keras's supports_masking: a layer without it drops an incoming mask (Keras
+    # only warns), so the layers after it see padding as data.
+    supports_masking: ClassVar[bool] = True
+    mask_value: ClassVar[object] = None  # the value a layer that makes a mask masks
+    sequence_flag: ClassVar[str | None] = None  # the flag that keeps the time axis in the output
 
     def output_shape(self, input_shape: Shape) -> Shape:
+        """The shape of the layer's (first) output."""
         raise NotImplementedError
 
+    def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
+        """Every output's shape, in Keras's order; one for most kinds."""
+        return (self.output_shape(input_shape),)
+
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
-        raise NotImplementedError
+        return []
 
     def auto_names(self) -> tuple[str, ...]:
         """Name bases Keras's per-type counters consume when this layer is built,
         in order; the layer's own name comes last."""
         return (self.keras_name,)
 
+    def several_outputs_flag(self) -> str | None:
+        """The flag that gives the layer several outputs, when it has them."""
+        return None
+
+    def keeps_mask(self) -> bool:
+        """Whether a mask this layer supports still applies to its output (it
+        does not when the time axis is gone)."""
+        return True
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        """Multiply-adds of the layer's matrix products for the whole batch (a None
+        batch counts as 1); None when a dim it needs is unknown."""
+        return 0
+
+    def working_elements(self, input_shape: Shape) -> int:
+        """Elements the forward pass holds besides the layer's input and output."""
+        return 0
+
+    def progress_steps(self, input_shape: Shape) -> int:
+        """How many times the forward pass reports progress for this layer."""
+        return 0
+
+
+# Recurrent layers ------------------------------------------------------------
+
 
 class Recurrent(Layer):
-    """A Keras RNN layer over one cell whose weights stack ``gates`` blocks."""
+    """A Keras RNN layer over one cell whose weights stack ``gates`` blocks.
+
+    ``dropout``, ``recurrent_dropout`` and ``unroll`` are kept as given: they
+    change neither shapes, counts nor inference."""
 
     def __init__(self, units: int, return_sequences: bool = False, go_backwards: bool = False,
-                 activation: str = "tanh", use_bias: bool = True):  # fmt: skip
+                 activation: str = "tanh", use_bias: bool = True, return_state: bool = False,
+                 stateful: bool = False, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 unroll: bool = False):  # fmt: skip
         self.units, self.return_sequences, self.go_backwards = units, return_sequences, go_backwards
-        self.activation, self.use_bias = activation, use_bias
+        self.activation, self.use_bias, self.return_state = activation, use_bias, return_state
+        self.stateful, self.dropout, self.recurrent_dropout, self.unroll = stateful, dropout, recurrent_dropout, unroll
 
     gates: ClassVar[int]
+    sequence_flag = "seq"
+    states: ClassVar[int] = 1  # state vectors the cell carries (and return_state returns)
     positional = (Field("units", "units", "count"),)
-    flags = frozenset({"seq", "back", "act", "nobias"})
+    flags = frozenset({"seq", "back", "act", "nobias", "state", "stateful", "dropout", "recurrent_dropout", "unroll"})
     required_rank = 3
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -99,22 +163,56 @@ class Recurrent(Layer):
             return (batch, timesteps, self.units)
         return (batch, self.units)
 
+    def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
+        batch = input_shape[0]
+        if self.stateful and batch is None:
+            raise ShapeError("'stateful' keeps the state of each sample between batches, so Keras needs a "
+                             "fixed batch size: give it with -b")  # fmt: skip
+        output = self.output_shape(input_shape)
+        if self.return_state:
+            return (output,) + ((batch, self.units),) * self.states
+        return (output,)
+
+    def several_outputs_flag(self) -> str | None:
+        return "state" if self.return_state else None
+
+    def keeps_mask(self) -> bool:
+        return self.return_sequences
+
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         features, units, width = input_shape[-1], self.units, self.gates * self.units
         if convention == "torch":
             # torch.nn.RNN/LSTM/GRU: transposed kernels and two bias vectors.
-            weights = [Weight("weight_ih_l0", (width, features)),
-                       Weight("weight_hh_l0", (width, units))]  # fmt: skip
+            weights = [Weight("weight_ih_l0", (width, features), "glorot_uniform"),
+                       Weight("weight_hh_l0", (width, units), "orthogonal")]  # fmt: skip
             if self.use_bias:
                 weights += [Weight("bias_ih_l0", (width,)), Weight("bias_hh_l0", (width,))]
             return weights
-        weights = [Weight("kernel", (features, width)), Weight("recurrent_kernel", (units, width))]
+        weights = [Weight("kernel", (features, width), "glorot_uniform"),
+                   Weight("recurrent_kernel", (units, width), "orthogonal")]  # fmt: skip
         if self.use_bias:
-            weights.append(Weight("bias", self.bias_shape()))
+            weights.append(Weight("bias", self.bias_shape(), self.bias_initializer))
         return weights
+
+    bias_initializer: ClassVar[str] = "zeros"
 
     def bias_shape(self) -> tuple[int, ...]:
         return (self.gates * self.units,)
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        timesteps, features = input_shape[1], input_shape[2]
+        if timesteps is None:
+            return None
+        return _batch(input_shape) * timesteps * self.gates * self.units * (features + self.units)
+
+    def working_elements(self, input_shape: Shape) -> int:
+        # The input projection of every step, the reordered weights' product
+        # buffers, and a few state-sized vectors.
+        batch, timesteps = _batch(input_shape), input_shape[1] or 1
+        return timesteps * batch * self.units * (self.gates + 1) + 8 * batch * self.units
+
+    def progress_steps(self, input_shape: Shape) -> int:
+        return input_shape[1] or 0
 
 
 class SimpleRNN(Recurrent):
@@ -123,27 +221,39 @@ class SimpleRNN(Recurrent):
     gates = 1
 
 
-class LSTM(Recurrent):
-    """Gates i, f, c, o stacked along the last axis of each weight."""
+class GatedRecurrent(Recurrent):
+    """A cell with gates, whose activation ``recurrent_activation`` sets."""
+
+    def __init__(self, units: int, recurrent_activation: str = "sigmoid", **options):
+        super().__init__(units, **options)
+        self.recurrent_activation = recurrent_activation
+
+    flags = Recurrent.flags | {"recurrent_activation"}
+
+
+class LSTM(GatedRecurrent):
+    """Gates i, f, c, o stacked along the last axis of each weight; states h, c.
+    Keras initialises the forget gate's bias to 1 (unit_forget_bias)."""
 
     keras_type = "LSTM"
     keras_name = "lstm"
     gates = 4
+    states = 2
+    bias_initializer = "unit_forget_bias"
 
 
-class GRU(Recurrent):
+class GRU(GatedRecurrent):
     """Gates z, r, h. With ``reset_after`` (the Keras default) the input and the
     recurrent projections each get their own bias, stacked as a (2, 3U) array."""
 
-    def __init__(self, units: int, return_sequences: bool = False, go_backwards: bool = False,
-                 activation: str = "tanh", use_bias: bool = True, reset_after: bool = True):  # fmt: skip
-        super().__init__(units, return_sequences, go_backwards, activation, use_bias)
+    def __init__(self, units: int, reset_after: bool = True, **options):
+        super().__init__(units, **options)
         self.reset_after = reset_after
 
     keras_type = "GRU"
     keras_name = "gru"
     gates = 3
-    flags = Recurrent.flags | {"reset_after"}
+    flags = GatedRecurrent.flags | {"reset_after"}
 
     def bias_shape(self) -> tuple[int, ...]:
         if self.reset_after:
@@ -153,35 +263,63 @@ class GRU(Recurrent):
 
 class Bidirectional(Layer):
     """Keras's Bidirectional wrapper around any recurrent kind: a forward copy and
-    a backward copy of ``layer``, their outputs merged by ``merge_mode``."""
+    a backward copy of ``layer``, their outputs merged by ``merge_mode`` (None:
+    both returned, as two outputs)."""
 
-    def __init__(self, layer: Recurrent, merge_mode: str = "concat"):
+    def __init__(self, layer: Recurrent, merge_mode: str | None = "concat"):
         self.layer, self.merge_mode = layer, merge_mode
 
     keras_type = "Bidirectional"
     keras_name = "bidirectional"
     flags = frozenset({"merge"})
+    choices = {"merge": ("concat", "sum", "mul", "ave", "none")}
     required_rank = 3
-    MERGE_MODES: ClassVar[tuple[str, ...]] = ("concat", "sum", "mul", "ave")
+    sequence_flag = "seq"
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        shape = self.layer.output_shape(input_shape)
+        return self.output_shapes(input_shape)[0]
+
+    def several_outputs_flag(self) -> str | None:
+        return "merge=none" if self.merge_mode is None else self.layer.several_outputs_flag()
+
+    def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
+        output, *states = self.layer.output_shapes(input_shape)
         if self.merge_mode == "concat":
-            return shape[:-1] + (2 * shape[-1],)
-        return shape
+            outputs = (output[:-1] + (2 * output[-1],),)
+        elif self.merge_mode is None:
+            outputs = (output, output)
+        else:
+            outputs = (output,)
+        return outputs + tuple(states) * 2  # the forward states, then the backward ones
+
+    def keeps_mask(self) -> bool:
+        return self.layer.keeps_mask()
 
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         one_direction = self.layer.weights(input_shape, convention)
         if convention == "torch":
             # torch's bidirectional=True names the backward copies "..._reverse".
-            return one_direction + [Weight(w.name + "_reverse", w.shape) for w in one_direction]
-        return [Weight(f"{direction}/{w.name}", w.shape)
+            return one_direction + [w.replace(name=w.name + "_reverse") for w in one_direction]
+        return [w.replace(name=f"{direction}/{w.name}")
                 for direction in ("forward", "backward") for w in one_direction]  # fmt: skip
 
     def auto_names(self) -> tuple[str, ...]:
         # Keras builds the wrapped layer first, so it takes a name of its own
         # type: after 'bi:8', the next 'simple' layer is 'simple_rnn_1'.
         return self.layer.auto_names() + (self.keras_name,)
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        one = self.layer.mult_adds(input_shape)
+        return None if one is None else 2 * one
+
+    def working_elements(self, input_shape: Shape) -> int:
+        return 2 * self.layer.working_elements(input_shape)
+
+    def progress_steps(self, input_shape: Shape) -> int:
+        return 2 * self.layer.progress_steps(input_shape)
+
+
+# Dense layers -----------------------------------------------------------------
 
 
 class Dense(Layer):
@@ -201,36 +339,315 @@ class Dense(Layer):
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         features = input_shape[-1]
         if convention == "torch":
-            weights = [Weight("weight", (self.units, features))]
+            weights = [Weight("weight", (self.units, features), "glorot_uniform")]
         else:
-            weights = [Weight("kernel", (features, self.units))]
+            weights = [Weight("kernel", (features, self.units), "glorot_uniform")]
         if self.use_bias:
             weights.append(Weight("bias", (self.units,)))
         return weights
 
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        rows = _product(input_shape[1:-1])
+        return None if rows is None else _batch(input_shape) * rows * input_shape[-1] * self.units
+
+
+class TimeDistributed(Layer):
+    """Keras's TimeDistributed wrapper: ``layer`` (a Dense) applied at every timestep."""
+
+    def __init__(self, layer: Dense):
+        self.layer = layer
+
+    keras_type = "TimeDistributed"
+    keras_name = "time_distributed"
+    required_rank = 3
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self.layer.output_shape(input_shape)
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        return self.layer.weights(input_shape, convention)
+
+    def auto_names(self) -> tuple[str, ...]:
+        # As with Bidirectional, the wrapped layer is built first and takes a
+        # name: after 'td:dense:4', the next 'dense' layer is 'dense_1'.
+        return self.layer.auto_names() + (self.keras_name,)
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        return self.layer.mult_adds(input_shape)
+
 
 class Embedding(Layer):
-    """Integer ids (batch, timesteps) to vectors (batch, timesteps, output_dim)."""
+    """Integer ids (batch, timesteps) to vectors (batch, timesteps, output_dim).
+    With ``mask_zero``, id 0 is padding: the mask marks the other steps."""
 
-    def __init__(self, input_dim: int, output_dim: int):
-        self.input_dim, self.output_dim = input_dim, output_dim
+    def __init__(self, input_dim: int, output_dim: int, mask_zero: bool = False):
+        self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, mask_zero
 
     keras_type = "Embedding"
     keras_name = "embedding"
     positional = (Field("input_dim", "vocabulary size", "count"), Field("output_dim", "output dim", "count"))
+    flags = frozenset({"mask_zero"})
     required_rank = 2
     first_only = True
+
+    @property
+    def mask_value(self) -> int | None:  # type: ignore[override]
+        return 0 if self.mask_zero else None
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape + (self.output_dim,)
 
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         name = "weight" if convention == "torch" else "embeddings"
-        return [Weight(name, (self.input_dim, self.output_dim))]
+        return [Weight(name, (self.input_dim, self.output_dim), "uniform")]
 
 
-class Dropout(Layer):
-    """No weights; the identity in inference, which is all rnnshape runs."""
+# Convolution and pooling ----------------------------------------------------------
+
+
+def window_length(length: int | None, window: int, stride: int, padding: str, dilation: int = 1) -> int | None:
+    """Output length of a sliding window over ``length`` steps, as Keras computes it."""
+    if length is None:
+        return None
+    if padding == "valid":
+        return (length - dilation * (window - 1) - 1) // stride + 1
+    return -(-length // stride)  # same and causal pad so that every stride-th step gets a window
+
+
+def same_padding(length: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """Steps added before and after for 'same' padding; the odd one goes after."""
+    span = dilation * (window - 1) + 1
+    total = max(0, (-(-length // stride) - 1) * stride + span - length)
+    return total // 2, total - total // 2
+
+
+class Conv1D(Layer):
+    """Keras's Conv1D: ``filters`` kernels of ``kernel_size`` steps over the time axis."""
+
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str = "valid",
+                 dilation_rate: int = 1, activation: str = "linear", use_bias: bool = True):  # fmt: skip
+        self.filters, self.kernel_size, self.strides, self.padding = filters, kernel_size, strides, padding
+        self.dilation_rate, self.activation, self.use_bias = dilation_rate, activation, use_bias
+
+    keras_type = "Conv1D"
+    keras_name = "conv1d"
+    positional = (Field("filters", "filters", "count"), Field("kernel_size", "kernel size", "count"))
+    flags = frozenset({"stride", "pad", "dilation", "act", "nobias"})
+    choices = {"pad": ("valid", "same", "causal")}
+    required_rank = 3
+    supports_masking = False
+
+    def padding_steps(self, length: int) -> tuple[int, int]:
+        """Zero steps added before and after the input."""
+        if self.padding == "valid":
+            return 0, 0
+        if self.padding == "causal":
+            return self.dilation_rate * (self.kernel_size - 1), 0
+        return same_padding(length, self.kernel_size, self.strides, self.dilation_rate)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        batch, length, _features = input_shape
+        if self.strides > 1 and self.dilation_rate > 1:
+            raise ShapeError(f"stride={self.strides} with dilation={self.dilation_rate}: Keras refuses "
+                             "strides above 1 together with a dilation rate above 1")  # fmt: skip
+        out = window_length(length, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        if out is not None and out <= 0:
+            span = self.dilation_rate * (self.kernel_size - 1) + 1
+            raise ShapeError(f"its kernel spans {span} steps but its input has only {length}, so its output "
+                             "would have no steps: use a smaller kernel, pad=same, or more timesteps")  # fmt: skip
+        return (batch, out, self.filters)
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        features = input_shape[-1]
+        if convention == "torch":
+            weights = [Weight("weight", (self.filters, features, self.kernel_size), "glorot_uniform")]
+        else:
+            weights = [Weight("kernel", (self.kernel_size, features, self.filters), "glorot_uniform")]
+        if self.use_bias:
+            weights.append(Weight("bias", (self.filters,)))
+        return weights
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        length = self.output_shape(input_shape)[1]
+        if length is None:
+            return None
+        return _batch(input_shape) * length * self.kernel_size * input_shape[-1] * self.filters
+
+    def working_elements(self, input_shape: Shape) -> int:
+        # The padded input, laid out features-first for one product per kernel step.
+        batch, length, features = _batch(input_shape), input_shape[1] or 1, input_shape[2]
+        return 2 * batch * (length + self.dilation_rate * self.kernel_size) * features
+
+
+class Pooling1D(Layer):
+    """Keras's MaxPooling1D and AveragePooling1D: windows of ``pool_size`` steps,
+    ``strides`` apart (default: the pool size)."""
+
+    def __init__(self, pool_size: int = 2, strides: int | None = None, padding: str = "valid"):
+        self.pool_size, self.strides, self.padding = pool_size, strides, padding
+
+    positional = (Field("pool_size", "pool size", "count", default=2),)
+    flags = frozenset({"stride", "pad"})
+    choices = {"pad": ("valid", "same")}
+    required_rank = 3
+    supports_masking = False
+
+    @property
+    def stride(self) -> int:
+        return self.strides or self.pool_size
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        batch, length, features = input_shape
+        out = window_length(length, self.pool_size, self.stride, self.padding)
+        if out is not None and out <= 0:
+            raise ShapeError(f"its pool spans {self.pool_size} steps but its input has only {length}, so its "
+                             "output would have no steps: use a smaller pool, pad=same, or more timesteps")  # fmt: skip
+        return (batch, out, features)
+
+    def working_elements(self, input_shape: Shape) -> int:
+        return math.prod(dim or 1 for dim in input_shape)  # the padded input
+
+
+class MaxPooling1D(Pooling1D):
+    keras_type = "MaxPooling1D"
+    keras_name = "max_pooling1d"
+
+
+class AveragePooling1D(Pooling1D):
+    """With pad=same, each window's mean is over its real steps only."""
+
+    keras_type = "AveragePooling1D"
+    keras_name = "average_pooling1d"
+
+
+class GlobalPooling1D(Layer):
+    """The maximum or mean over the time axis: (batch, steps, features) -> (batch, features)."""
+
+    def __init__(self):
+        pass
+
+    required_rank = 3
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], input_shape[2])
+
+
+class GlobalMaxPooling1D(GlobalPooling1D):
+    keras_type = "GlobalMaxPooling1D"
+    keras_name = "global_max_pooling1d"
+    supports_masking = False
+
+
+class GlobalAveragePooling1D(GlobalPooling1D):
+    """With a mask, the mean over the unmasked steps; the mask ends here."""
+
+    keras_type = "GlobalAveragePooling1D"
+    keras_name = "global_average_pooling1d"
+
+    def keeps_mask(self) -> bool:
+        return False
+
+
+# Reshaping -------------------------------------------------------------------------
+
+
+class Flatten(Layer):
+    """Every dim after the batch into one; unknown if any of them is None."""
+
+    def __init__(self):
+        pass
+
+    keras_type = "Flatten"
+    keras_name = "flatten"
+    supports_masking = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], _product(input_shape[1:]))
+
+
+class RepeatVector(Layer):
+    """(batch, features) -> (batch, n, features): the encoder's vector for every decoder step."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    keras_type = "RepeatVector"
+    keras_name = "repeat_vector"
+    positional = (Field("n", "times", "count"),)
+    required_rank = 2
+    supports_masking = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (input_shape[0], self.n, input_shape[1])
+
+
+# Normalisation ---------------------------------------------------------------------
+
+
+class BatchNormalization(Layer):
+    """Over the last axis. In inference (all rnnshape runs) it uses the moving
+    mean and variance, which training updates but no gradient does: Keras counts
+    them as non-trainable."""
+
+    def __init__(self):
+        pass
+
+    keras_type = "BatchNormalization"
+    keras_name = "batch_normalization"
+    epsilon: ClassVar[float] = 1e-3
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        features = (input_shape[-1],)
+        if convention == "torch":  # running statistics are buffers, not parameters, in PyTorch
+            return [Weight("weight", features, "ones"), Weight("bias", features)]
+        return [Weight("gamma", features, "ones"), Weight("beta", features),
+                Weight("moving_mean", features, "zeros", trainable=False),
+                Weight("moving_variance", features, "ones", trainable=False)]  # fmt: skip
+
+
+class LayerNormalization(Layer):
+    """Each sample's (and step's) features to mean 0 and variance 1, then scaled and shifted."""
+
+    def __init__(self):
+        pass
+
+    keras_type = "LayerNormalization"
+    keras_name = "layer_normalization"
+    epsilon: ClassVar[float] = 1e-3
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        features = (input_shape[-1],)
+        names = ("weight", "bias") if convention == "torch" else ("gamma", "beta")
+        return [Weight(names[0], features, "ones"), Weight(names[1], features)]
+
+
+# Shape-keeping layers without weights -------------------------------------------
+
+
+class ShapeKeeping(Layer):
+    """A layer whose output has its input's shape."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+
+class Activation(ShapeKeeping):
+    def __init__(self, activation: str):
+        self.activation = activation
+
+    keras_type = "Activation"
+    keras_name = "activation"
+    positional = (Field("activation", "activation name", "activation"),)
+
+
+class Dropout(ShapeKeeping):
+    """The identity in inference, which is all rnnshape runs."""
 
     def __init__(self, rate: float):
         self.rate = rate
@@ -239,11 +656,35 @@ class Dropout(Layer):
     keras_name = "dropout"
     positional = (Field("rate", "rate", "rate"),)
 
-    def output_shape(self, input_shape: Shape) -> Shape:
-        return input_shape
 
-    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
-        return []
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature channels; the identity in inference."""
+
+    keras_type = "SpatialDropout1D"
+    keras_name = "spatial_dropout1d"
+    required_rank = 3
+
+
+class GaussianNoise(ShapeKeeping):
+    """Adds noise in training only; the identity in inference."""
+
+    def __init__(self, stddev: float):
+        self.stddev = stddev
+
+    keras_type = "GaussianNoise"
+    keras_name = "gaussian_noise"
+    positional = (Field("stddev", "stddev", "stddev"),)
+
+
+class Masking(ShapeKeeping):
+    """Masks each step whose features all equal ``mask_value``, and zeroes it."""
+
+    def __init__(self, mask_value: float = 0.0):
+        self.mask_value = mask_value
+
+    keras_type = "Masking"
+    keras_name = "masking"
+    positional = (Field("mask_value", "mask value", "number", default=0.0),)
 
 
 RECURRENT_KINDS: dict[str, type[Recurrent]] = {
@@ -253,14 +694,36 @@ RECURRENT_KINDS: dict[str, type[Recurrent]] = {
     "gru": GRU,
 }
 
-# Every kind word of the spec grammar. "bi" is the wrapper; the parser resolves
-# its optional cell word through RECURRENT_KINDS.
+# The kinds a wrapper's second word may name: bi:lstm:8, td:dense:4.
+WRAPPED_KINDS: dict[type[Layer], dict[str, type[Layer]]] = {
+    Bidirectional: RECURRENT_KINDS,
+    TimeDistributed: {"dense": Dense},
+}
+
+# Every kind word of the spec grammar, aliases included.
 KINDS: dict[str, type[Layer]] = {
     **RECURRENT_KINDS,
     "bi": Bidirectional,
     "dense": Dense,
+    "td": TimeDistributed,
     "embedding": Embedding,
     "emb": Embedding,
     "dropout": Dropout,
+    "masking": Masking,
+    "conv1d": Conv1D,
+    "conv": Conv1D,
+    "maxpool": MaxPooling1D,
+    "avgpool": AveragePooling1D,
+    "globalmax": GlobalMaxPooling1D,
+    "globalavg": GlobalAveragePooling1D,
+    "flatten": Flatten,
+    "repeat": RepeatVector,
+    "batchnorm": BatchNormalization,
+    "bn": BatchNormalization,
+    "layernorm": LayerNormalization,
+    "ln": LayerNormalization,
+    "activation": Activation,
+    "spatialdropout": SpatialDropout1D,
+    "noise": GaussianNoise,
 }
-ALIASES = {"rnn": "simple", "emb": "embedding"}
+ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchnorm", "ln": "layernorm"}

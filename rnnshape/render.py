@@ -47,12 +47,22 @@ def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: 
 
 
 def run_report(run: dict) -> list[str]:
-    """The forward pass in two lines: its output and time, then the output's statistics."""
-    shape = format_shape(run["output_shape"])
-    return [
-        f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} (NumPy, seed {run['seed']})",
-        f"Output mean: {run['mean']:.6g}, std: {run['std']:.6g}, min: {run['min']:.6g}, max: {run['max']:.6g}",
-    ]
+    """The forward pass: its output and time, then the output's statistics (a
+    line for each output when the last layer has several)."""
+    shape = format_shape(_as_shape(run["output_shape"]))
+    lines = [f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} "
+             f"(NumPy, seed {run['seed']})"]  # fmt: skip
+    outputs = run["outputs"]
+    for number, output in enumerate(outputs):
+        label = "Output" if len(outputs) == 1 else f"Output {number}"
+        lines.append(f"{label} mean: {output['mean']:.6g}, std: {output['std']:.6g}, "
+                     f"min: {output['min']:.6g}, max: {output['max']:.6g}")  # fmt: skip
+    return lines
+
+
+def _as_shape(shape: list):
+    """A JSON shape back as a tuple, or several as a list of tuples."""
+    return [tuple(one) for one in shape] if shape and isinstance(shape[0], list) else tuple(shape)
 
 
 def print_run(run: dict, console: rich.console.Console) -> None:
@@ -117,16 +127,22 @@ def print_table(
         show_lines=True,
     )
     for row in summary.rows:
-        shape = "(" + ", ".join(_number_markup(dim) for dim in row.output_shape) + ")"
         table.add_row(
             f"{rich.markup.escape(row.name)} ([color(33)]{row.type}[/])",
-            shape,
+            _shape_markup(row.output_shape),
             _number_markup(f"{row.params:,}"),
         )
     console.print(f'[bold]Model: "{rich.markup.escape(summary.model)}"[/]')
     console.print(table)
     for label, count, size in _totals(summary, dtype):
         console.print(f"[bold] {label}: [/]{_number_markup(f'{count:,}')} ({size})")
+
+
+def _shape_markup(shape) -> str:
+    """A shape as Keras marks it up; several outputs as a list of shapes."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_markup(one) for one in shape) + "]"
+    return "(" + ", ".join(_number_markup(dim) for dim in shape) + ")"
 
 
 def _number_markup(value: object) -> str:
@@ -193,9 +209,19 @@ def render_json(summary: Summary, dtype: str = "float32", run: dict | None = Non
     document["total_bytes"] = memory_size(summary.total_params, dtype)
     if run:
         # JSON has no NaN or infinity (an exponential can overflow): those are null.
-        document["run"] = {key: None if isinstance(value, float) and not math.isfinite(value) else value
-                           for key, value in run.items()}  # fmt: skip
+        document["run"] = _finite(run)
     return _dumps(document) + "\n"
+
+
+def _finite(value: object) -> object:
+    """JSON has no NaN or infinity (an exponential can overflow): those become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _dumps(value: object, indent: int = 0) -> str:

@@ -22,9 +22,9 @@ import numpy as np
 
 from .errors import InputError
 from .forward import Progress, run_memory_bytes, timed_forward
-from .kinds import Bidirectional, Embedding, Recurrent
+from .kinds import Embedding
 from .render import readable_size
-from .shapes import Summary, format_shape, summarize
+from .shapes import Summary, format_shape, infer, summarize
 from .spec import LayerSpec, parse
 from .values import Value
 from .weights import initial_weights, load_weights, open_numpy_file
@@ -50,66 +50,85 @@ class RunPlan(Value):
     @property
     def time_steps(self) -> int:
         """How many times ``forward`` calls its progress callback."""
-        steps = 0
-        for row in self.summary.rows:
-            layer = row.spec.layer
-            if isinstance(layer, Bidirectional):
-                steps += 2 * row.input_shape[1]
-            elif isinstance(layer, Recurrent):
-                steps += row.input_shape[1]
-        return steps
+        return sum(row.spec.layer.progress_steps(row.input_shape) for row in self.summary.rows)
 
 
 class RunResult:
-    """A finished run: its plan, the weights and input it used, its output and time."""
+    """A finished run: its plan, the weights and input it used, its outputs and time."""
 
-    def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, output: np.ndarray, seconds: float):
-        self.plan, self.weights, self.inputs, self.output, self.seconds = plan, weights, inputs, output, seconds
+    def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, outputs: list[np.ndarray], seconds: float):
+        self.plan, self.weights, self.inputs, self.outputs, self.seconds = plan, weights, inputs, outputs, seconds
 
     @property
     def summary(self) -> Summary:
         return self.plan.summary
 
+    @property
+    def output(self) -> np.ndarray:
+        """The (first) output."""
+        return self.outputs[0]
+
     def statistics(self) -> dict:
-        """Output shape, forward seconds and summary statistics, as JSON-ready numbers."""
-        output = self.output
-        with np.errstate(all="ignore"):  # inf and nan outputs give inf and nan statistics, silently
-            return {
-                "output_shape": list(output.shape),
-                "dtype": str(output.dtype),
-                "seconds": self.seconds,
-                "mean": float(output.mean(dtype=np.float64)),
-                "std": float(output.std(dtype=np.float64)),
-                "min": float(output.min()),
-                "max": float(output.max()),
-                "seed": self.plan.seed,
-            }
+        """Output shapes, forward seconds and summary statistics, as JSON-ready
+        numbers: those of the output at the top level, and of each output under
+        ``outputs`` (several when the last layer has them; ``output_shape`` is
+        then a list of shapes)."""
+        each = [_statistics(output) for output in self.outputs]
+        shapes = [one["shape"] for one in each]
+        top = dict(each[0]) if len(each) == 1 else {}
+        top.pop("shape", None)
+        return {
+            "output_shape": shapes[0] if len(shapes) == 1 else shapes,
+            "dtype": str(self.output.dtype),
+            "seconds": self.seconds,
+            **top,
+            "seed": self.plan.seed,
+            "outputs": each,
+        }
+
+
+def _statistics(output: np.ndarray) -> dict:
+    with np.errstate(all="ignore"):  # inf and nan outputs give inf and nan statistics, silently
+        return {
+            "shape": list(output.shape),
+            "mean": float(output.mean(dtype=np.float64)),
+            "std": float(output.std(dtype=np.float64)),
+            "min": float(output.min()),
+            "max": float(output.max()),
+        }
 
 
 def plan_run(
-    specs: str | Sequence[LayerSpec],
-    input_shape: Sequence[int | None],
+    stack: str | Sequence[LayerSpec] | Summary,
+    input_shape: Sequence[int | None] | None = None,
     batch_size: int | None = None,
     dtype: str = "float32",
     input_path: str | None = None,
     seed: int = 0,
     max_memory: int | None = None,
 ) -> RunPlan:
-    """The concrete shapes of a run. Without ``input_path`` the batch is
-    ``batch_size`` or 1 and every other dim must be known."""
+    """The concrete shapes of a run. ``stack`` is a ``Summary`` already built
+    (its input shape and batch are used) or spec text with ``input_shape`` and
+    ``batch_size``. Without ``input_path`` the batch is the declared one or 1
+    and every other dim must be known."""
     if dtype not in RUN_DTYPES:
         raise InputError(f"--run computes in float32 or float64, not {dtype} "
                          "(float16 and bfloat16 are for the byte sizes of the summary)")  # fmt: skip
-    specs = parse(specs) if isinstance(specs, str) else specs
-    declared = summarize(specs, input_shape, batch_size)
+    if isinstance(stack, Summary):
+        declared = stack
+    else:
+        declared = summarize(parse(stack) if isinstance(stack, str) else stack, input_shape, batch_size)
     if input_path is not None:
         shape = _input_file_shape(input_path, declared)
     elif None in declared.input_shape[1:]:
         raise InputError(f"the input {format_shape(declared.input_shape)} has None timesteps: give --input-data "
                          "FILE.npy to run on real data, or fixed timesteps with -i T,D")  # fmt: skip
     else:
-        shape = (batch_size or 1,) + declared.input_shape[1:]
-    plan = RunPlan(summarize(specs, shape[1:], shape[0]), dtype, input_path, seed)
+        shape = (declared.input_shape[0] or 1,) + declared.input_shape[1:]
+    concrete = declared
+    if shape != declared.input_shape:  # the batch, or the data's timesteps, fill in a None
+        concrete = infer([row.spec for row in declared.rows], shape[1:], shape[0], name=declared.model)
+    plan = RunPlan(concrete, dtype, input_path, seed)
     limit = default_memory_limit() if max_memory is None else max_memory
     if plan.memory_bytes > limit:
         raise InputError(f"this run needs about {readable_size(plan.memory_bytes)}, more than the "
@@ -128,9 +147,11 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
         weights = load_weights(weights_path, summary, plan.dtype)
     with np.errstate(all="ignore"):  # as in Keras, overflow gives inf and 0 * inf gives nan, without warnings
         output, seconds = timed_forward(summary, weights, inputs, progress)
-    if output.shape != summary.output_shape:  # the two halves of rnnshape disagree: a bug
-        raise AssertionError(f"forward pass returned {output.shape}, shape engine predicted {summary.output_shape}")
-    return RunResult(plan, weights, inputs, output, seconds)
+    outputs = output if isinstance(output, list) else [output]
+    shapes = [array.shape for array in outputs]
+    if shapes != list(summary.rows[-1].outputs):  # the two halves of rnnshape disagree: a bug
+        raise AssertionError(f"forward pass returned {shapes}, shape engine predicted {summary.rows[-1].outputs}")
+    return RunResult(plan, weights, inputs, outputs, seconds)
 
 
 def _random_input(plan: RunPlan) -> np.ndarray:
@@ -180,20 +201,22 @@ def _open_npy(path: str, mmap_mode: str | None = None) -> np.ndarray:
     return array
 
 
-def save_array(path: str, array: np.ndarray, option: str = "--save-output") -> None:
+def save_outputs(path: str, outputs: list[np.ndarray], option: str = "--save-output") -> None:
+    """One output as .npy data, several as an .npz archive (arr_0, arr_1, ... in
+    Keras's order), written at exactly ``path`` (NumPy would append a suffix)."""
     try:
-        np.save(path, array)
+        with open(path, "wb") as handle:
+            if len(outputs) == 1:
+                np.save(handle, outputs[0])
+            else:
+                np.savez(handle, *outputs)
     except OSError as error:
         raise InputError(f"cannot write {option} '{path}': {error.strerror or error}") from None
 
 
 def _flops(summary: Summary) -> int:
-    """Multiply-adds of the matrix products, times two."""
-    total = 0
-    for row in summary.rows:
-        if not isinstance(row.spec.layer, Embedding):  # a lookup is not a product
-            total += 2 * math.prod(row.input_shape[:-1]) * row.params
-    return total
+    """Two per multiply-add of the matrix products (those whose size is known)."""
+    return 2 * sum(row.spec.layer.mult_adds(row.input_shape) or 0 for row in summary.rows)
 
 
 def available_memory() -> int | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .errors import InputError
-from .kinds import CONVENTIONS, Embedding, Recurrent, Shape, Weight
+from .errors import InputError, ShapeError
+from .kinds import CONVENTIONS, Embedding, Shape, Weight
 from .spec import LayerSpec, parse
 from .values import Value
 
@@ -18,30 +18,47 @@ DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 
 
 class Row(Value):
-    """One layer of the summary."""
+    """One layer of the summary. ``outputs`` holds the shape of each of its
+    outputs: one for most layers, several for ``state`` and ``merge=none``."""
 
-    def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, output_shape: Shape,
+    def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, outputs: tuple[Shape, ...],
                  weights: tuple[Weight, ...]):  # fmt: skip
         self.name, self.spec, self.weights = name, spec, weights
-        self.input_shape, self.output_shape = input_shape, output_shape
+        self.input_shape, self.outputs = input_shape, outputs
 
     @property
     def type(self) -> str:
         return self.spec.layer.keras_type
 
     @property
+    def output_shape(self) -> Shape | list[Shape]:
+        """The output's shape, or a list of shapes for several outputs (as Keras shows them)."""
+        return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+
+    @property
+    def trainable(self) -> bool:
+        return self.spec.trainable
+
+    @property
     def params(self) -> int:
         return sum(weight.size for weight in self.weights)
 
+    @property
+    def trainable_params(self) -> int:
+        return sum(weight.size for weight in self.weights if weight.trainable)
+
 
 class Summary(Value):
-    """A whole model: what ``model.summary()`` shows, as data."""
+    """A whole model: what ``model.summary()`` shows, as data, and the notes
+    (``warnings``) on what Keras would do silently."""
 
-    def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras"):
+    def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras",
+                 warnings: tuple[str, ...] = ()):  # fmt: skip
         self.model, self.input_shape, self.rows, self.convention = model, input_shape, rows, convention
+        self.warnings = warnings
 
     @property
-    def output_shape(self) -> Shape:
+    def output_shape(self) -> Shape | list[Shape]:
         return self.rows[-1].output_shape
 
     @property
@@ -50,7 +67,7 @@ class Summary(Value):
 
     @property
     def trainable_params(self) -> int:
-        return self.total_params  # every weight of these kinds is trainable
+        return sum(row.trainable_params for row in self.rows)
 
     @property
     def non_trainable_params(self) -> int:
@@ -67,9 +84,12 @@ class Summary(Value):
                     "type": row.type,
                     "spec": row.spec.text,
                     "input_shape": list(row.input_shape),
-                    "output_shape": list(row.output_shape),
+                    "output_shape": _json_shape(row.output_shape),
                     "params": row.params,
-                    "weights": [{"name": w.name, "shape": list(w.shape)} for w in row.weights],
+                    "trainable": row.trainable,
+                    "trainable_params": row.trainable_params,
+                    "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
+                                for w in row.weights],  # fmt: skip
                 }
                 for row in self.rows
             ],
@@ -77,7 +97,12 @@ class Summary(Value):
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "convention": self.convention,
+            "warnings": list(self.warnings),
         }
+
+
+def _json_shape(shape: Shape | list[Shape]) -> list:
+    return [list(one) for one in shape] if isinstance(shape, list) else list(shape)
 
 
 def summarize(
@@ -117,15 +142,56 @@ def infer(
     shape = _model_input(specs, tuple(input_shape), batch_size)
     counters: dict[str, int] = {}
     rows: list[Row] = []
+    masks = _MaskTracker()
     for index, spec in enumerate(specs, 1):
-        layer_name = [_next_name(base, counters) for base in spec.layer.auto_names()][-1]
-        required = spec.layer.required_rank
-        if required is not None and len(shape) != required:
+        layer = spec.layer
+        # Keras counts the names of the layers it names itself; name= takes no
+        # count, though a wrapped layer still takes one of its own type.
+        bases = layer.auto_names()[:-1] if spec.name else layer.auto_names()
+        automatic = [_next_name(base, counters) for base in bases]
+        layer_name = spec.name or automatic[-1]
+        where = f"layer {index} '{layer_name}'"
+        if rows and len(rows[-1].outputs) > 1:
+            raise InputError(_after_several_outputs(index, layer_name, rows[-1]))
+        taken = next((number for number, row in enumerate(rows, 1) if row.name == layer_name), None)
+        if taken is not None:
+            raise InputError(f"{where}: the name is already taken by layer {taken}; Keras needs every layer "
+                             f"of a model to have its own name: give one with name=")  # fmt: skip
+        if layer.required_rank is not None and len(shape) != layer.required_rank:
             raise InputError(_rank_message(index, layer_name, spec, shape, rows))
-        rows.append(Row(layer_name, spec, shape, spec.layer.output_shape(shape),
-                        tuple(spec.layer.weights(shape, convention))))  # fmt: skip
-        shape = rows[-1].output_shape
-    return Summary(name, (batch_size,) + tuple(input_shape), tuple(rows), convention)
+        try:
+            outputs = layer.output_shapes(shape)
+        except ShapeError as error:
+            raise InputError(f"{where}: {error}") from None
+        weights = tuple(layer.weights(shape, convention))
+        if any(dim is None for weight in weights for dim in weight.shape):
+            raise InputError(_unknown_features(where, shape, rows))
+        if not spec.trainable:  # frozen: every weight of the layer stops training
+            weights = tuple(weight.replace(trainable=False) for weight in weights)
+        rows.append(Row(layer_name, spec, shape, outputs, weights))
+        masks.follow(index, rows[-1])
+        shape = outputs[0]
+    return Summary(name, (batch_size,) + tuple(input_shape), tuple(rows), convention, tuple(masks.notes))
+
+
+class _MaskTracker:
+    """Where a mask is made, passed on and lost, as Keras propagates it: the
+    notes say where a layer drops a mask (Keras only warns, in Python)."""
+
+    def __init__(self):
+        self.source: str | None = None  # the layer whose mask the current layer receives
+        self.notes: list[str] = []
+
+    def follow(self, index: int, row: Row) -> None:
+        layer = row.spec.layer
+        if layer.mask_value is not None:
+            self.source = f"layer {index} '{row.name}'"
+        elif self.source is not None and not layer.supports_masking:
+            self.notes.append(f"layer {index} '{row.name}' ({row.type}) drops the mask made by {self.source}: "
+                              "the layers after it see padding as data")  # fmt: skip
+            self.source = None
+        elif not layer.keeps_mask():
+            self.source = None
 
 
 def memory_size(params: int, dtype: str = "float32") -> int:
@@ -160,22 +226,51 @@ def _next_name(base: str, counters: dict[str, int]) -> str:
 
 
 def _rank_message(index: int, name: str, spec: LayerSpec, shape: Shape, rows: list[Row]) -> str:
-    if isinstance(spec.layer, Embedding):  # the parser keeps it first, so this is the input
+    layer = spec.layer
+    if isinstance(layer, Embedding):  # the parser keeps it first, so this is the input
         return (f"layer {index} '{name}' takes integer ids of shape (batch, timesteps), "
                 f"but the input is {format_shape(shape)}: give only the timesteps, as -i 10")  # fmt: skip
-    needs = f"layer {index} '{name}' needs (batch, timesteps, features)"
     if not rows:
-        return f"{needs} but the input is {format_shape(shape)}: give the input as -i TIMESTEPS,FEATURES"
+        given = f"but the input is {format_shape(shape)}"
+        if layer.required_rank == 2:
+            return f"layer {index} '{name}' needs (batch, features) {given}: give the input as -i FEATURES"
+        return f"layer {index} '{name}' needs (batch, timesteps, features) {given}: give the input as -i TIMESTEPS,FEATURES"
     previous = f"layer {index - 1} '{rows[-1].name}' returns {format_shape(shape)}"
-    # The fix belongs to the last recurrent layer that dropped the time axis,
-    # which may sit before a dense or dropout layer that kept the 2D shape.
+    if layer.required_rank == 2:
+        needs = f"layer {index} '{name}' needs (batch, features) but {previous}"
+        if rows[-1].spec.layer.sequence_flag:
+            return f"{needs}: remove ':{rows[-1].spec.layer.sequence_flag}' from layer {index - 1}"
+        return f"{needs}: put a layer that drops the time axis before it (globalavg, globalmax, flatten, or a " \
+               "recurrent layer without ':seq')"
+    needs = f"layer {index} '{name}' needs (batch, timesteps, features) but {previous}"
+    # The fix belongs to the last layer that dropped the time axis, which may
+    # sit before a dense or dropout layer that kept the 2D shape.
     for number in range(len(rows), 0, -1):
         row = rows[number - 1]
-        layer = row.spec.layer
-        if isinstance(getattr(layer, "layer", layer), Recurrent) and len(row.output_shape) == 2:
+        if len(row.input_shape) == 3 and len(row.outputs[0]) == 2:
             where = f"layer {number}" if number == index - 1 else f"layer {number} '{row.name}'"
-            return f"{needs} but {previous}: add ':seq' to {where}"
-    return f"{needs} but {previous}: give the input as -i TIMESTEPS,FEATURES"
+            if row.spec.layer.sequence_flag:
+                return f"{needs}: add ':{row.spec.layer.sequence_flag}' to {where}"
+            return f"{needs}: {where} ({row.type}) drops the time axis; remove it or move it after layer {index}"
+    return f"{needs}: give the input as -i TIMESTEPS,FEATURES"
+
+
+def _after_several_outputs(index: int, name: str, previous: Row) -> str:
+    flag = previous.spec.layer.several_outputs_flag()
+    return (f"layer {index} '{name}' comes after layer {index - 1} '{previous.name}', which returns "
+            f"{len(previous.outputs)} outputs (':{flag}'); in a Sequential model Keras would pass all of them "
+            f"to the next layer, which takes one: make layer {index - 1} the last layer, or drop ':{flag}'")  # fmt: skip
+
+
+def _unknown_features(where: str, shape: Shape, rows: list[Row]) -> str:
+    message = (f"{where} builds its weights from the last dim of its input {format_shape(shape)}, "
+               "which is unknown; Keras refuses that")  # fmt: skip
+    for number in range(len(rows), 0, -1):
+        row = rows[number - 1]
+        if row.input_shape[-1] is not None and row.outputs[0][-1] is None:
+            return (f"{message}: layer {number} '{row.name}' flattens None timesteps; give fixed timesteps "
+                    "(-i T,D), or pool over time with globalavg or globalmax instead")  # fmt: skip
+    return message
 
 
 def _check_model_name(name: str) -> None:
@@ -183,6 +278,8 @@ def _check_model_name(name: str) -> None:
         raise InputError(f"bad model name '{name}': Keras needs a non-empty name without '/'")
 
 
-def format_shape(shape: Sequence[int | None]) -> str:
-    """A shape as Keras prints it: (None, 10, 16)."""
+def format_shape(shape: Shape | list[Shape]) -> str:
+    """A shape as Keras prints it: (None, 10, 16); several as [(None, 4), (None, 4)]."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(one) for one in shape) + "]"
     return "(" + ", ".join(str(dim) for dim in shape) + ")"

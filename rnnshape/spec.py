@@ -1,10 +1,11 @@
 """Text to layer specs: ``'simple:3 bi:lstm:8:seq'`` -> two ``LayerSpec``.
 
-A spec is fields joined by ``:``: the kind, its positional numbers, then flags
-(SPEC section 2). What each kind takes is declared by its class in ``kinds``;
-this module only reads text against those declarations. A mistake raises
-``SpecError``, whose message quotes the spec, underlines the bad field and
-suggests the nearest valid word.
+A spec is fields joined by ``:``: the kind (and, for a wrapper, the kind it
+wraps), its positional fields, then flags (SPEC section 2). What each kind
+takes is declared by its class in ``kinds``; this module only reads text
+against those declarations. A mistake raises ``SpecError``, whose message quotes
+the spec, underlines the bad field and suggests the nearest valid word — or,
+for a Keras argument written as Keras writes it, the spec's word for it.
 """
 
 from __future__ import annotations
@@ -14,33 +15,60 @@ import re
 from typing import Iterable
 
 from .errors import InputError
+from .kinds import ACTIVATIONS, ALIASES, KINDS, RECURRENT_KINDS, WRAPPED_KINDS, Bidirectional, Layer
 from .values import Value
-from .kinds import ACTIVATIONS, ALIASES, KINDS, RECURRENT_KINDS, Bidirectional, Layer, Recurrent
 
 # Python refuses to convert ints of more than 4300 digits to text; capping each
 # number keeps every product of them (parameter counts) printable.
 MAX_DIGITS = 100
 
-# Flag word -> the constructor argument it sets.
-FLAG_ARGUMENTS = {
-    "seq": "return_sequences",
-    "back": "go_backwards",
-    "nobias": "use_bias",
-    "act": "activation",
-    "merge": "merge_mode",
-    "reset_after": "reset_after",
+# Flag word -> (the constructor argument it sets, how its value is read):
+# "on"/"off" stand alone and set True/False; the others are written flag=value.
+FLAGS = {
+    "seq": ("return_sequences", "on"),
+    "back": ("go_backwards", "on"),
+    "nobias": ("use_bias", "off"),
+    "state": ("return_state", "on"),
+    "stateful": ("stateful", "on"),
+    "unroll": ("unroll", "on"),
+    "mask_zero": ("mask_zero", "on"),
+    "act": ("activation", "activation"),
+    "recurrent_activation": ("recurrent_activation", "activation"),
+    "merge": ("merge_mode", "choice"),
+    "pad": ("padding", "choice"),
+    "reset_after": ("reset_after", "bool"),
+    "stride": ("strides", "count"),
+    "dilation": ("dilation_rate", "count"),
+    "dropout": ("dropout", "fraction"),
+    "recurrent_dropout": ("recurrent_dropout", "fraction"),
+    # Every kind takes these; they describe the layer in the model, not the
+    # layer itself, so they go on the LayerSpec.
+    "frozen": ("trainable", "off"),
+    "name": ("name", "name"),
 }
-VALUE_FLAGS = {"act", "merge", "reset_after"}  # written name=value; the others stand alone
+MODEL_FLAGS = frozenset({"frozen", "name"})
+EXAMPLES = {"act": "act=relu", "recurrent_activation": "recurrent_activation=hard_sigmoid", "merge": "merge=sum",
+            "pad": "pad=same", "reset_after": "reset_after=false", "stride": "stride=2", "dilation": "dilation=2",
+            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder"}  # fmt: skip
+
+# Keras's argument names, as people type them, -> the spec's word for them.
+KERAS_ARGUMENTS = {
+    "return_sequences": "seq", "go_backwards": "back", "use_bias": "nobias", "activation": "act=NAME",
+    "merge_mode": "merge=MODE", "return_state": "state", "padding": "pad=MODE", "strides": "stride=S",
+    "dilation_rate": "dilation=N", "trainable": "frozen", "bias": "nobias",
+}  # fmt: skip
 
 _NUMBER = re.compile(r"[0-9]+", re.ASCII)
 _COMMENT = re.compile(r"#[^\n]*")
 
 
 class LayerSpec(Value):
-    """One parsed layer: the text as the user wrote it and the layer it describes."""
+    """One parsed layer: the text as the user wrote it, the layer it describes,
+    and its place in the model: a name of its own (None: Keras's automatic one)
+    and whether training updates its weights."""
 
-    def __init__(self, text: str, layer: Layer):
-        self.text, self.layer = text, layer
+    def __init__(self, text: str, layer: Layer, name: str | None = None, trainable: bool = True):
+        self.text, self.layer, self.name, self.trainable = text, layer, name, trainable
 
 
 class SpecError(InputError):
@@ -74,7 +102,12 @@ def parse(source: str | Iterable[str]) -> list[LayerSpec]:
 
 def parse_spec(text: str, index: int = 1) -> LayerSpec:
     """Parse one spec such as ``bi:gru:16:seq:merge=sum``."""
-    return LayerSpec(text, _SpecReader(text, index).read())
+    return _SpecReader(text, index).read()
+
+
+def kind_words() -> list[str]:
+    """The kind words of the grammar, without aliases."""
+    return [word for word in KINDS if word not in ALIASES]
 
 
 class _SpecReader:
@@ -98,107 +131,155 @@ class _SpecReader:
     def peek(self) -> str | None:
         return self.fields[self.next][1] if self.next < len(self.fields) else None
 
-    def read(self) -> Layer:
+    def read(self) -> LayerSpec:
         for number, (_start, field) in enumerate(self.fields):
             if not field:
                 raise self.fail(number, "empty field (two ':' in a row, or a ':' at an end)")
-        kind_word = self.fields[0][1].lower()
-        self.next = 1
-        kind = KINDS.get(kind_word)
+        word = self.fields[0][1]
+        kind = KINDS.get(word.lower())
         if kind is None:
-            raise self.fail(0, f"unknown layer kind '{self.fields[0][1]}'{_suggest(kind_word, KINDS)}")
-        if kind is Bidirectional:
-            return self.read_bidirectional()
-        arguments = self.read_numbers(kind, kind_word)
-        arguments.update(self.read_flags(kind.flags, kind_word))
-        return kind(**arguments)
+            raise self.fail(0, _unknown_kind(word))
+        self.next = 1
+        if kind in WRAPPED_KINDS:
+            return self.read_wrapper(kind, word.lower())
+        arguments = self.read_positional(kind, word.lower())
+        arguments, model = self.read_flags(kind.flags, word.lower(), kind.choices, arguments)
+        return LayerSpec(self.text, kind(**arguments), **model)
 
-    def read_bidirectional(self) -> Bidirectional:
-        cell_kind: type[Recurrent] = RECURRENT_KINDS["simple"]
-        cell_word = "simple"
+    def read_wrapper(self, wrapper: type[Layer], wrapper_word: str) -> LayerSpec:
+        """bi:lstm:8:... or td:dense:4:...: the wrapped kind's fields and flags,
+        plus the wrapper's own flags."""
+        inner_kinds = WRAPPED_KINDS[wrapper]
+        default = "simple" if wrapper is Bidirectional else None  # bi:8 is bi:simple:8
         word = self.peek()
-        if word is not None and not _NUMBER.fullmatch(word) and _flag_name(word) not in FLAG_ARGUMENTS:
-            cell_word = word.lower()
-            if cell_word not in RECURRENT_KINDS:
-                raise self.fail(self.next, f"unknown recurrent kind '{word}' for bi"
-                                           f"{_suggest(cell_word, RECURRENT_KINDS)}")  # fmt: skip
-            cell_kind = RECURRENT_KINDS[cell_word]
+        if word is not None and not _looks_numeric(word) and "=" not in word and word.lower() not in FLAGS:
+            if word.lower() not in inner_kinds:
+                raise self.fail(self.next, f"{wrapper_word} cannot wrap '{word}' (it wraps "
+                                           f"{', '.join(_canonical(inner_kinds))})"
+                                           f"{_suggest(word.lower(), inner_kinds)}")  # fmt: skip
+            inner_word = word.lower()
             self.next += 1
-        arguments = self.read_numbers(cell_kind, f"bi:{cell_word}")
-        allowed = (cell_kind.flags - {"back"}) | Bidirectional.flags
-        flags = self.read_flags(allowed, f"bi:{cell_word}")
-        merge_mode = flags.pop("merge_mode", "concat")
-        return Bidirectional(cell_kind(**arguments, **flags), merge_mode)
+        elif default is None:
+            raise self.fail(self.next, f"{wrapper_word} needs the layer it wraps: write "
+                                       f"{wrapper_word}:{_canonical(inner_kinds)[0]}:UNITS")  # fmt: skip
+        else:
+            inner_word = default
+        inner = inner_kinds[inner_word]
+        label = f"{wrapper_word}:{inner_word}"
+        arguments = self.read_positional(inner, label)
+        allowed = inner.flags | wrapper.flags
+        if wrapper is Bidirectional:
+            allowed -= {"back"}  # Keras refuses go_backwards inside Bidirectional
+        arguments, model = self.read_flags(allowed, label, {**inner.choices, **wrapper.choices}, arguments)
+        own = {FLAGS[flag][0] for flag in wrapper.flags}
+        wrapper_arguments = {key: arguments.pop(key) for key in list(arguments) if key in own}
+        return LayerSpec(self.text, wrapper(inner(**arguments), **wrapper_arguments), **model)
 
-    def read_numbers(self, kind: type[Layer], kind_word: str) -> dict:
+    def read_positional(self, kind: type[Layer], kind_word: str) -> dict:
         arguments = {}
         for spec_field in kind.positional:
             field = self.peek()
-            if field is None or not _looks_numeric(field):
-                got = "nothing" if field is None else f"'{field}'"
-                raise self.fail(self.next, f"{kind_word} needs its {spec_field.label} here "
-                                           f"({_usage(kind_word, kind)}), got {got}")  # fmt: skip
-            arguments[spec_field.argument] = self.read_number(field, spec_field.label, spec_field.type)
+            given = field is not None and (_looks_numeric(field) if spec_field.type != "activation"
+                                           else "=" not in field)  # fmt: skip
+            if not given:
+                if spec_field.default is not None:
+                    arguments[spec_field.argument] = spec_field.default
+                    continue
+                raise self.fail(self.next, self.missing(kind, kind_word, spec_field, field))
+            arguments[spec_field.argument] = self.read_value(field, spec_field.label, spec_field.type)
             self.next += 1
         field = self.peek()
         if field is not None and _looks_numeric(field):
             raise self.fail(self.next, f"one number too many ({_usage(kind_word, kind)})")
         return arguments
 
-    def read_number(self, field: str, name: str, number_type: str) -> int | float:
-        if number_type == "count":
+    def missing(self, kind: type[Layer], kind_word: str, spec_field, field: str | None) -> str:
+        got = "nothing" if field is None else f"'{field}'"
+        problem = f"{kind_word} needs its {spec_field.label} here ({_usage(kind_word, kind)}), got {got}"
+        if field is not None and "=" in field:
+            name, _, value = field.partition("=")
+            if name.lower() in {f.argument for f in kind.positional} | {"units", "size", "rate"}:
+                # lstm:units=64: the Keras keyword where the spec wants the bare number.
+                example = ":".join([kind_word] + [value or "N"])
+                problem = (f"{spec_field.label} is the number right after the kind, without a name: "
+                           f"write {example}")  # fmt: skip
+        return problem
+
+    def read_value(self, field: str, name: str, value_type: str) -> object:
+        """A positional field or a flag's value, checked against its type."""
+        if value_type == "count":
             if _NUMBER.fullmatch(field) and len(field) > MAX_DIGITS:
                 raise self.fail(self.next, f"{name} has more than {MAX_DIGITS} digits")
             if not _NUMBER.fullmatch(field) or int(field) < 1:
                 raise self.fail(self.next, f"{name} must be a whole number of at least 1, got '{field}'")
             return int(field)
+        if value_type == "activation":
+            value = field.lower()
+            if value not in ACTIVATIONS:
+                raise self.fail(self.next, f"unknown activation '{field}'{_suggest(value, sorted(ACTIVATIONS))}")
+            return value
         try:
-            rate = float(field)
+            number = float(field) if len(field) <= MAX_DIGITS else math.nan
         except ValueError:
-            rate = math.nan
-        if not 0 <= rate < 1:
-            raise self.fail(self.next, f"{name} must be a number from 0 up to (not including) 1, got '{field}'")
-        return rate
+            number = math.nan
+        limits = {
+            "rate": (lambda r: 0 <= r < 1, "a number from 0 up to (not including) 1"),
+            "fraction": (lambda r: 0 <= r <= 1, "a number from 0 to 1"),
+            "stddev": (lambda r: 0 <= r < math.inf, "a number of at least 0"),
+            "number": (math.isfinite, "a number"),
+        }
+        accepts, wanted = limits[value_type]
+        if not accepts(number):
+            raise self.fail(self.next, f"{name} must be {wanted}, got '{field}'")
+        return number
 
-    def read_flags(self, allowed: frozenset[str], kind_word: str) -> dict:
-        arguments: dict = {}
+    def read_flags(self, allowed: frozenset[str], kind_word: str, choices: dict, arguments: dict) -> tuple[dict, dict]:
+        """The flags after the positional fields: (the layer's arguments, the LayerSpec's)."""
+        model: dict = {}
         seen: set[str] = set()
         for number in range(self.next, len(self.fields)):
             self.next = number
             field = self.fields[number][1]
             name, has_value, value = field.partition("=")
             name = name.lower()
-            if name not in FLAG_ARGUMENTS:
-                raise self.fail(number, f"unknown flag '{field}' for {kind_word}{_suggest(name, sorted(allowed))}")
-            if name not in allowed:
+            if name not in FLAGS:
+                raise self.fail(number, _unknown_flag(field, name, kind_word, allowed | MODEL_FLAGS))
+            if name not in allowed | MODEL_FLAGS:
                 raise self.fail(number, _not_applicable(name, kind_word))
             if name in seen:
                 raise self.fail(number, f"flag '{name}' is given twice")
             seen.add(name)
-            if name in VALUE_FLAGS and not (has_value and value):
-                raise self.fail(number, f"flag '{name}' needs a value: {_value_example(name)}")
-            if name not in VALUE_FLAGS and has_value:
-                raise self.fail(number, f"flag '{name}' takes no value: write just '{name}'")
-            arguments[FLAG_ARGUMENTS[name]] = self.flag_value(number, name, value.lower())
+            argument, value_type = FLAGS[name]
+            if value_type in ("on", "off"):
+                if has_value:
+                    raise self.fail(number, f"flag '{name}' takes no value: write just '{name}'")
+                read: object = value_type == "on"
+            elif not value:
+                raise self.fail(number, f"flag '{name}' needs a value: {EXAMPLES[name]}")
+            else:
+                read = self.flag_value(name, value_type, value, choices)
+            (model if name in MODEL_FLAGS else arguments)[argument] = read
         self.next = len(self.fields)
-        return arguments
+        return arguments, model
 
-    def flag_value(self, number: int, name: str, value: str) -> object:
-        if name == "act":
-            if value not in ACTIVATIONS:
-                raise self.fail(number, f"unknown activation '{value}'{_suggest(value, sorted(ACTIVATIONS))}")
+    def flag_value(self, name: str, value_type: str, value: str, choices: dict) -> object:
+        if value_type == "name":
+            if "/" in value or not value.isprintable():
+                raise self.fail(self.next, f"bad layer name '{value}': Keras needs a name without '/'"
+                                           " (and rnnshape one without control characters)")  # fmt: skip
             return value
-        if name == "merge":
-            if value not in Bidirectional.MERGE_MODES:
-                modes = "|".join(Bidirectional.MERGE_MODES)
-                raise self.fail(number, f"unknown merge mode '{value}' (merge={modes})"
-                                        f"{_suggest(value, Bidirectional.MERGE_MODES)}")  # fmt: skip
-            return value
-        if name == "reset_after":
+        value = value.lower()
+        if value_type == "choice":
+            if value not in choices[name]:
+                options = "|".join(choices[name])
+                raise self.fail(self.next, f"unknown value '{value}' for {name} ({name}={options})"
+                                           f"{_suggest(value, choices[name])}")  # fmt: skip
+            return None if value == "none" else value
+        if value_type == "bool":
             if value not in ("true", "false"):
-                raise self.fail(number, f"reset_after must be true or false, got '{value}'")
+                raise self.fail(self.next, f"{name} must be true or false, got '{value}'")
             return value == "true"
-        return name != "nobias"  # seq and back switch a feature on; nobias switches the bias off
+        return self.read_value(value, name, value_type)
 
 
 def parse_dims(text: str, option: str = "-i") -> tuple[int | None, ...]:
@@ -229,13 +310,16 @@ def _looks_numeric(field: str) -> bool:
     return bool(re.fullmatch(r"[-+]?[0-9.][0-9.eE+-]*", field))
 
 
-def _flag_name(field: str) -> str:
-    return field.partition("=")[0].lower()
-
-
 def _usage(kind_word: str, kind: type[Layer]) -> str:
-    numbers = [field.label.upper().replace(" ", "_") for field in kind.positional]
-    return "write " + ":".join([kind_word] + numbers)
+    fields = []
+    for field in kind.positional:
+        name = field.label.upper().replace(" ", "_")
+        fields.append(f"[{name}]" if field.default is not None else name)
+    return "write " + ":".join([kind_word] + fields).replace(":[", "[:")
+
+
+def _canonical(words: Iterable[str]) -> list[str]:
+    return [word for word in words if word not in ALIASES]
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -245,15 +329,39 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _value_example(name: str) -> str:
-    return {"act": "act=relu", "merge": "merge=sum", "reset_after": "reset_after=false"}[name]
+def _unknown_kind(word: str) -> str:
+    lowered = word.lower()
+    # Keras's own names for a kind: SimpleRNN, TimeDistributed, max_pooling1d ...
+    keras_words = {}
+    for kind_word in kind_words():
+        kind = KINDS[kind_word]
+        keras_words[kind.keras_type.lower()] = keras_words[kind.keras_name] = kind_word
+    if lowered in keras_words:
+        hint = f"; Keras's {word} is '{keras_words[lowered]}' here"
+    else:
+        hint = _suggest(lowered, KINDS)
+    return f"unknown layer kind '{word}'{hint} (kinds: {', '.join(kind_words())})"
+
+
+def _unknown_flag(field: str, name: str, kind_word: str, allowed: frozenset[str]) -> str:
+    problem = f"unknown flag '{field}' for {kind_word}"
+    spec_word = KERAS_ARGUMENTS.get(name)
+    if spec_word is not None:
+        return f"{problem}: for Keras's {name}, write '{spec_word}'"
+    return problem + _suggest(name, sorted(allowed))
+
+
+def _accepted_flags(kind: type[Layer]) -> frozenset[str]:
+    """Every flag a kind word takes, with those of the kinds it can wrap."""
+    flags = kind.flags
+    for inner in WRAPPED_KINDS.get(kind, {}).values():
+        flags |= inner.flags - ({"back"} if kind is Bidirectional else set())
+    return flags
 
 
 def _not_applicable(name: str, kind_word: str) -> str:
     if name == "back" and kind_word.startswith("bi"):
         return ("'back' does not apply inside bi: Keras refuses go_backwards in Bidirectional, "
                 "which already runs a backward copy")  # fmt: skip
-    owners = {word for word, kind in KINDS.items() if name in kind.flags and word not in ALIASES}
-    if name != "back" and owners & set(RECURRENT_KINDS):
-        owners.add("bi")
-    return f"flag '{name}' does not apply to {kind_word} (it is for {', '.join(sorted(owners))})"
+    owners = sorted(word for word in kind_words() if name in _accepted_flags(KINDS[word]))
+    return f"flag '{name}' does not apply to {kind_word} (it is for {', '.join(owners)})"

@@ -5,9 +5,13 @@ by field — without its cost: dataclasses build each class by generating and
 ``exec``-ing source, about a millisecond a class, which ``rnnshape summary``
 would pay at every start-up. Each subclass writes its ``__init__``; the field
 names are read from that ``__init__``'s arguments, so they are declared once.
+An ``__init__`` that ends in ``**options`` and hands them to its parent's
+keeps the parent's fields too.
 """
 
 from __future__ import annotations
+
+_VARKEYWORDS = 0x08  # inspect.CO_VARKEYWORDS, without importing inspect at start-up
 
 
 class Value:
@@ -18,9 +22,13 @@ class Value:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        code = getattr(cls.__init__, "__code__", None)  # None: no __init__ of its own yet
+        init = cls.__dict__.get("__init__")
+        code = getattr(init, "__code__", None)  # None: no __init__ of its own; keep the parent's fields
         if code is not None:
-            cls._fields = code.co_varnames[1 : code.co_argcount]  # the arguments after self
+            own = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]  # the arguments after self
+            if code.co_flags & _VARKEYWORDS:
+                own += tuple(name for name in cls._fields if name not in own)
+            cls._fields = own
 
     def replace(self, **changes):
         """A copy with some fields changed, as dataclasses.replace makes one."""

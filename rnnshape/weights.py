@@ -15,33 +15,37 @@ import zipfile
 import numpy as np
 
 from .errors import InputError
-from .kinds import LSTM, Weight
-from .shapes import Row, Summary
+from .kinds import Weight
+from .shapes import Summary
 
 
 def initial_weights(summary: Summary, seed: int, dtype: str) -> list[list[np.ndarray]]:
-    """Keras's default initialisers: glorot_uniform kernels, orthogonal recurrent
-    kernels, zero biases (LSTM: forget-gate bias 1), embeddings uniform +-0.05."""
+    """Each weight drawn by the Keras initialiser its kind declares."""
     rng = np.random.default_rng([seed, 0])  # stream 0 of the seed: weights (1 is the input)
-    return [[_initial(row, weight, rng).astype(dtype) for weight in row.weights] for row in summary.rows]
+    return [[_initial(weight, rng).astype(dtype) for weight in row.weights] for row in summary.rows]
 
 
-def _initial(row: Row, weight: Weight, rng: np.random.Generator) -> np.ndarray:
-    kind = weight.name.rsplit("/", 1)[-1]  # "forward/kernel" -> "kernel"
-    shape = weight.shape
-    if kind == "kernel":
-        limit = math.sqrt(6 / (shape[0] + shape[1]))
+def _initial(weight: Weight, rng: np.random.Generator) -> np.ndarray:
+    shape, initializer = weight.shape, weight.initializer
+    if initializer == "glorot_uniform":
+        # Keras's fans: a kernel of more than two axes, (kernel_size, in, out),
+        # counts every position of its window.
+        window = math.prod(shape[:-2])
+        limit = math.sqrt(6 / (window * (shape[-2] + shape[-1])))
         return rng.uniform(-limit, limit, shape)
-    if kind == "recurrent_kernel":
+    if initializer == "orthogonal":
         return _orthogonal(shape, rng)
-    if kind == "embeddings":
+    if initializer == "uniform":  # Keras's RandomUniform(-0.05, 0.05), the embeddings' default
         return rng.uniform(-0.05, 0.05, shape)
-    bias = np.zeros(shape)
-    layer = row.spec.layer
-    if isinstance(getattr(layer, "layer", layer), LSTM):  # Keras's unit_forget_bias
+    if initializer == "ones":
+        return np.ones(shape)
+    values = np.zeros(shape)
+    if initializer == "unit_forget_bias":  # LSTM: the forget gate's block starts at 1
         units = shape[0] // 4
-        bias[units : 2 * units] = 1
-    return bias
+        values[units : 2 * units] = 1
+    elif initializer != "zeros":
+        raise ValueError(f"unknown initializer {initializer!r}")
+    return values
 
 
 def _orthogonal(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

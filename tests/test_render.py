@@ -66,11 +66,12 @@ def test_json_keys_and_values():
         "model": "sequential",
         "input_shape": [None, 2, 10],
         "layers": [{"name": "simple_rnn", "type": "SimpleRNN", "spec": "simple:3", "input_shape": [None, 2, 10],
-                    "output_shape": [None, 3], "params": 42,
-                    "weights": [{"name": "kernel", "shape": [10, 3]}, {"name": "recurrent_kernel", "shape": [3, 3]},
-                                {"name": "bias", "shape": [3]}]}],
+                    "output_shape": [None, 3], "params": 42, "trainable": True, "trainable_params": 42,
+                    "weights": [{"name": "kernel", "shape": [10, 3], "trainable": True},
+                                {"name": "recurrent_kernel", "shape": [3, 3], "trainable": True},
+                                {"name": "bias", "shape": [3], "trainable": True}]}],
         "total_params": 42, "trainable_params": 42, "non_trainable_params": 0,
-        "convention": "keras", "dtype": "float32", "total_bytes": 168,
+        "convention": "keras", "warnings": [], "dtype": "float32", "total_bytes": 168,
     }
 
 

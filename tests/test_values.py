@@ -4,9 +4,17 @@ from rnnshape.kinds import GRU, Bidirectional, SimpleRNN, Weight
 
 
 def test_fields_come_from_init():
-    assert Weight._fields == ("name", "shape")
-    assert GRU._fields == ("units", "return_sequences", "go_backwards", "activation", "use_bias", "reset_after")
-    assert SimpleRNN._fields == GRU._fields[:-1]  # inherited from Recurrent
+    assert Weight._fields == ("name", "shape", "initializer", "trainable")
+    recurrent = ("units", "return_sequences", "go_backwards", "activation", "use_bias", "return_state", "stateful",
+                 "dropout", "recurrent_dropout", "unroll")
+    assert SimpleRNN._fields == recurrent  # inherited from Recurrent
+    # An __init__ that passes **options on keeps its parents' fields after its own.
+    assert GRU._fields == ("units", "reset_after", "recurrent_activation") + recurrent[1:]
+
+
+def test_fields_passed_on_as_options_still_count():
+    assert GRU(3, go_backwards=True) != GRU(3)
+    assert GRU(3, recurrent_activation="hard_sigmoid").replace(units=4) == GRU(4, recurrent_activation="hard_sigmoid")
 
 
 def test_equality_and_hash_by_value_and_type():
@@ -17,7 +25,7 @@ def test_equality_and_hash_by_value_and_type():
 
 
 def test_repr_reads_like_the_constructor():
-    assert repr(Weight("bias", (3,))) == "Weight(name='bias', shape=(3,))"
+    assert repr(Weight("bias", (3,))) == "Weight(name='bias', shape=(3,), initializer='zeros', trainable=True)"
     assert repr(Bidirectional(SimpleRNN(2), "ave")).startswith("Bidirectional(layer=SimpleRNN(units=2,")
 
 
