@@ -457,7 +457,8 @@ def global_average_pooling1d(layer: GlobalAveragePooling1D, arrays, x, mask=None
     if mask is None:
         return x.mean(axis=0)
     weights = mask.astype(x.dtype)
-    return (x * weights[:, None, :]).sum(axis=0) / weights.sum(axis=0)
+    with np.errstate(invalid="ignore"):  # 0 / 0 for a sample masked throughout: nan, as in Keras
+        return (x * weights[:, None, :]).sum(axis=0) / weights.sum(axis=0)
 
 
 # Reshaping, normalisation and the rest ----------------------------------------------

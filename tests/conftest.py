@@ -22,7 +22,15 @@ def load_keras_stacks() -> list[dict]:
     return json.loads((FIXTURES / "keras_summaries.json").read_text(encoding="utf-8"))["stacks"]
 
 
-KERAS_STACKS = load_keras_stacks()
+ALL_KERAS_STACKS = load_keras_stacks()
+KERAS_STACKS = [stack for stack in ALL_KERAS_STACKS if "refused" not in stack]  # Keras built these
+KERAS_REFUSED = [stack for stack in ALL_KERAS_STACKS if "refused" in stack]  # and refused these
+KERAS_TEXTS = [stack for stack in KERAS_STACKS if "summary" in stack]  # with Keras's summary text
+
+
+def as_lists(shape) -> list:
+    """A shape, or a list of shapes, as the JSON lists Keras's fixtures hold."""
+    return [list(one) for one in shape] if isinstance(shape, list) else list(shape)
 
 
 def stack_id(stack: dict) -> str:

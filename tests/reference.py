@@ -205,7 +205,8 @@ def forward(summary, weights, x):
             if mask is None:
                 x = x.mean(axis=1)
             else:
-                x = (x * mask[..., None]).sum(axis=1) / mask.sum(axis=1)[:, None]
+                with np.errstate(invalid="ignore"):  # a sample masked throughout: nan, as in Keras
+                    x = (x * mask[..., None]).sum(axis=1) / mask.sum(axis=1)[:, None]
             next_mask = None
         elif kind == "Flatten":
             x, next_mask = x.reshape(len(x), -1), None

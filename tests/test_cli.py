@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import KERAS_STACKS, cli_args, stack_id
+from conftest import KERAS_REFUSED, KERAS_STACKS, KERAS_TEXTS, cli_args, stack_id
 from rnnshape import __version__
 from rnnshape.cli import main
 
@@ -16,10 +16,11 @@ def invoke(*args, input=None, env=None):
     return CliRunner().invoke(main, ["summary", *args], input=input, env={"COLUMNS": "80", **(env or {})})
 
 
-def ok(*args, **kwargs):
+def ok(*args, notes=(), **kwargs):
+    """Success: status 0, and on stderr exactly the notes given (none by default)."""
     result = invoke(*args, **kwargs)
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == "".join(f"note: {note}\n" for note in notes)
     return result.stdout
 
 
@@ -35,16 +36,27 @@ def bad(*args, **kwargs):
 
 @pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
 def test_json_equals_keras(stack):
-    document = json.loads(ok(*cli_args(stack), stack["spec"], "--json"))
+    result = invoke(*cli_args(stack), stack["spec"], "--json")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0
     assert [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in document["layers"]] \
         == [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in stack["layers"]]
     assert document["total_params"] == stack["total_params"]
     assert document["model"] == (stack["name"] or "sequential")
+    # Notes on stderr are the JSON's warnings, nothing else.
+    assert result.stderr == "".join(f"note: {note}\n" for note in document["warnings"])
 
 
-@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+@pytest.mark.parametrize("stack", KERAS_TEXTS, ids=stack_id)
 def test_table_equals_keras(stack):
-    assert ok(*cli_args(stack), stack["spec"]) == stack["summary"]
+    result = invoke(*cli_args(stack), stack["spec"])
+    assert result.exit_code == 0 and result.stdout == stack["summary"]
+
+
+@pytest.mark.parametrize("stack", KERAS_REFUSED, ids=stack_id)
+def test_what_keras_refuses_exits_2(stack):
+    message = bad(*cli_args(stack), stack["spec"])
+    assert message.startswith("Error: layer ") or message.startswith("Error: bad spec"), message
 
 
 def test_readme_first_example():

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import GOLDEN, KERAS_STACKS, stack_id
+from conftest import GOLDEN, KERAS_TEXTS, stack_id
 from rnnshape import summarize
 from rnnshape.render import readable_size, render
 
@@ -17,10 +17,17 @@ SEED_EXAMPLES = [  # (seed golden file, spec, input, batch) -- the chapter's thr
 ]
 
 
-@pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
+@pytest.mark.parametrize("stack", KERAS_TEXTS, ids=stack_id)
 def test_table_is_keras_summary_text(stack):
     summary = summarize(stack["spec"], stack["input"], stack["batch"], name=stack["name"] or "sequential")
     assert render(summary, "table", width=80) == stack["summary"]
+
+
+@pytest.mark.parametrize("stack", [stack for stack in KERAS_TEXTS if "summary_100" in stack], ids=stack_id)
+def test_wide_table_is_keras_summary_text(stack):
+    """At 100 columns Keras's table is 88 wide, and wraps 'global_max_pooling1d (GlobalMaxPooling1D)'."""
+    summary = summarize(stack["spec"], stack["input"], stack["batch"], name=stack["name"] or "sequential")
+    assert render(summary, "table", width=100) == stack["summary_100"]
 
 
 @pytest.mark.parametrize("golden_file, spec, dims, batch", SEED_EXAMPLES)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import KERAS_STACKS, stack_id
+from conftest import KERAS_REFUSED, KERAS_STACKS, as_lists, stack_id
 from rnnshape import InputError, infer, parse, summarize
 
 
@@ -13,10 +13,27 @@ def fixture_summary(stack, convention="keras"):
 @pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
 def test_names_types_shapes_and_params_equal_keras(stack):
     summary = fixture_summary(stack)
-    got = [(row.name, row.type, list(row.output_shape), row.params) for row in summary.rows]
+    got = [(row.name, row.type, as_lists(row.output_shape), row.params) for row in summary.rows]
     expected = [(layer["name"], layer["type"], layer["output_shape"], layer["params"]) for layer in stack["layers"]]
     assert got == expected
     assert summary.total_params == stack["total_params"]
+
+
+@pytest.mark.parametrize("stack", [stack for stack in KERAS_STACKS if "trainable_params" in stack["layers"][0]],
+                         ids=stack_id)
+def test_trainable_split_equals_keras(stack):
+    summary = fixture_summary(stack)
+    assert [row.trainable_params for row in summary.rows] == [layer["trainable_params"] for layer in stack["layers"]]
+    expected = sum(layer["trainable_params"] for layer in stack["layers"])
+    assert (summary.trainable_params, summary.non_trainable_params) == (expected, stack["total_params"] - expected)
+
+
+@pytest.mark.parametrize("stack", KERAS_REFUSED, ids=stack_id)
+def test_what_keras_refuses_is_refused(stack):
+    """Every stack Keras refuses to build, rnnshape refuses, saying which layer."""
+    with pytest.raises(InputError) as caught:
+        fixture_summary(stack)
+    assert "layer " in str(caught.value), stack["refused"]
 
 
 @pytest.mark.parametrize("stack", KERAS_STACKS, ids=stack_id)
