@@ -1,8 +1,9 @@
-"""Speed of rnnshape's forward pass against its peers, per cell.
+"""Speed of rnnshape's forward pass against its peers, per layer.
 
     python benchmarks/forward.py [--repeats 15] [--batch 64 --timesteps 100 --features 128 --units 256]
 
-For SimpleRNN, LSTM and GRU (return_sequences, float32) it prints the median time of:
+For SimpleRNN, LSTM and GRU (return_sequences, float32), a masked LSTM and a
+Conv1D it prints the median time of:
 
 - rnnshape   -- rnnshape.forward.forward, the code `rnnshape summary --run` times;
 - floor      -- the matrix products alone (one input projection for all timesteps,
@@ -10,12 +11,16 @@ For SimpleRNN, LSTM and GRU (return_sequences, float32) it prints the median tim
                 no gate arithmetic, so no NumPy implementation of the cell can beat it;
 - per-step   -- the seed chapter's loop, sample by sample and step by step
                 (`np.tanh(np.dot(Wx, x_t) + np.dot(Wh, h) + b)`, and the same style for the gates);
-- PyTorch    -- torch.nn.RNN/LSTM/GRU on the CPU under torch.no_grad(), with as many
+- unmasked   -- for the masked LSTM: rnnshape on the same LSTM without the mask
+                (target: masking costs at most 15%);
+- PyTorch    -- torch.nn.RNN/LSTM/GRU/Conv1d on the CPU under torch.no_grad(), with as many
                 threads as NumPy's BLAS (skipped with a message when torch is absent);
+                Conv1d gets its own channels-first layout, prepared outside the timing;
 - Keras      -- a Keras 3 Sequential's predict() (skipped when keras is absent),
 
 and the ratios rnnshape / PyTorch (target <= 1.6), rnnshape / Keras (target < 1) and
-rnnshape / floor.
+rnnshape / floor. The masked LSTM's input has the last 0-30% of each sample's
+steps padded with zeros, behind a Masking layer.
 """
 
 from __future__ import annotations
@@ -34,7 +39,14 @@ from rnnshape import summarize
 from rnnshape.forward import forward
 from rnnshape.weights import initial_weights
 
-CELLS = {"SimpleRNN": ("simple", 1), "LSTM": ("lstm", 4), "GRU": ("gru", 3)}
+# name -> (spec, with {units} to fill in; the cell the floor and per-step loop compute, if any)
+CASES = {
+    "SimpleRNN": ("simple:{units}:seq", "simple"),
+    "LSTM": ("lstm:{units}:seq", "lstm"),
+    "GRU": ("gru:{units}:seq", "gru"),
+    "LSTM masked": ("masking lstm:{units}:seq", None),
+    "Conv1D": ("conv1d:{units}:3:pad=same", None),
+}
 
 
 def timed_calls(function, calls: int) -> list[float]:
@@ -92,16 +104,23 @@ def per_step(cell: str, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     return np.array(outputs)
 
 
-def torch_runner(cell: str, x: np.ndarray, units: int):
+def torch_runner(case: str, x: np.ndarray, units: int):
     try:
         import torch
     except ImportError:
         return None, "skipped: torch is not installed (pip install torch==2.13.0 to compare)"
     threads = _blas_threads()
     torch.set_num_threads(threads)
-    module = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
-        x.shape[2], units, batch_first=True)
-    inputs = torch.from_numpy(x)
+    if case == "Conv1D":
+        module = torch.nn.Conv1d(x.shape[2], units, 3, padding="same")
+        inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))  # PyTorch's (batch, channels, steps)
+    elif case == "LSTM masked":
+        return None, "skipped: PyTorch's LSTM has no mask (pack_padded_sequence drops trailing padding only)"
+    else:
+        cell = CASES[case][1]
+        module = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+            x.shape[2], units, batch_first=True)
+        inputs = torch.from_numpy(x)
 
     def run():
         with torch.no_grad():
@@ -110,14 +129,21 @@ def torch_runner(cell: str, x: np.ndarray, units: int):
     return run, f"torch {torch.__version__}, {threads} threads"
 
 
-def keras_runner(cell_name: str, x: np.ndarray, units: int):
+def keras_runner(case: str, x: np.ndarray, units: int):
     os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         import keras
     except ImportError:
         return None, "skipped: keras is not installed (pip install keras to compare)"
-    layer = getattr(keras.layers, cell_name)(units, return_sequences=True)
-    model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    layers = keras.layers
+    stack = {
+        "SimpleRNN": [layers.SimpleRNN(units, return_sequences=True)],
+        "LSTM": [layers.LSTM(units, return_sequences=True)],
+        "GRU": [layers.GRU(units, return_sequences=True)],
+        "LSTM masked": [layers.Masking(), layers.LSTM(units, return_sequences=True)],
+        "Conv1D": [layers.Conv1D(units, 3, padding="same")],
+    }[case]
+    model = keras.Sequential([keras.Input(x.shape[1:]), *stack])
     return lambda: model.predict(x, batch_size=len(x), verbose=0), \
         f"keras {keras.__version__}, backend {keras.backend.backend()}"
 
@@ -131,24 +157,45 @@ def _blas_threads() -> int:
         return os.cpu_count() or 1
 
 
-CONTENDERS = ("rnnshape", "floor", "per-step", "PyTorch", "Keras")
+CONTENDERS = ("rnnshape", "floor", "per-step", "unmasked", "PyTorch", "Keras")
 
 
-def runner(name: str, cell_name: str, args):
+def padded_input(args) -> np.ndarray:
+    """Random input; for the masked case, each sample's last 0-30% steps are zeros."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
+    if args.worker_cell == "LSTM masked":
+        for sample, padding in zip(x, rng.integers(0, int(0.3 * args.timesteps) + 1, args.batch)):
+            sample[args.timesteps - padding :] = 0
+    return x
+
+
+def applies(name: str, case: str) -> bool:
+    """Whether a contender computes this case: the floor and the per-step loop
+    are plain recurrent cells; 'unmasked' is the masked LSTM's reference."""
+    if name in ("floor", "per-step"):
+        return CASES[case][1] is not None
+    return name != "unmasked" or case == "LSTM masked"
+
+
+def runner(name: str, case: str, args):
     """The function to time for one contender, or None and why not."""
-    cell, _gates = CELLS[cell_name]
-    x = np.random.default_rng(0).standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
-    summary = summarize(f"{cell}:{args.units}:seq", (args.timesteps, args.features), args.batch)
+    spec, cell = CASES[case]
+    x = padded_input(args)
+    if name == "unmasked":
+        spec = spec.replace("masking ", "")
+    summary = summarize(spec.format(units=args.units), (args.timesteps, args.features), args.batch)
     weights = initial_weights(summary, 0, "float32")
-    if name == "rnnshape":
+    recurrent_weights = weights[-1]
+    if name in ("rnnshape", "unmasked"):
         return (lambda: forward(summary, weights, x)), None
     if name == "floor":
-        return (lambda: floor(x, weights[0][0], weights[0][1])), None
+        return (lambda: floor(x, recurrent_weights[0], recurrent_weights[1])), None
     if name == "per-step":
-        return (lambda: per_step(cell, x, weights[0])), None
+        return (lambda: per_step(cell, x, recurrent_weights)), None
     if name == "PyTorch":
-        return torch_runner(cell, x, args.units)
-    return keras_runner(cell_name, x, args.units)
+        return torch_runner(case, x, args.units)
+    return keras_runner(case, x, args.units)
 
 
 def worker(args) -> None:
@@ -189,17 +236,17 @@ def main() -> None:
           f"return_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
           f"{args.rounds} rounds, each contender in its own process\n")
     contenders = [name for name in CONTENDERS if not (args.no_per_step and name == "per-step")]
-    for cell_name in CELLS:
+    for cell_name in CASES:
         times: dict = {name: [] for name in contenders}
         notes: dict = {}
         for _ in range(args.rounds):
-            for name in contenders:
+            for name in [name for name in contenders if applies(name, cell_name)]:
                 calls = 1 if name == "per-step" else max(1, -(-args.repeats // args.rounds))
                 samples, notes[name] = measure(name, cell_name, args, calls)
                 times[name] += samples
         medians = {name: statistics.median(samples) for name, samples in times.items() if samples}
         print(cell_name)
-        for name in contenders:
+        for name in [name for name in contenders if applies(name, cell_name)]:
             if name not in medians:
                 print(f"  {name:<10} {notes[name]}")
                 continue

@@ -259,3 +259,83 @@ def test_bad_run_files_exit_2(tmp_path):
     assert "cannot write --save-output" in \
         bad("-i", "5,3", stack["spec"], "--run", "--save-output", str(tmp_path / "no" / "y.npy"))
     assert "is a single .npy array" in bad("-i", "5,3", stack["spec"], "--run", "--weights", inputs)
+
+
+# The wider layer set end to end.
+
+
+def forward_number(spec):
+    from test_forward import FORWARD_STACKS
+
+    return next(number for number, stack in enumerate(FORWARD_STACKS) if stack["spec"] == spec)
+
+
+@pytest.mark.parametrize("spec", ["emb:20:3:mask_zero bi:lstm:2:seq:state:merge=ave", "bi:gru:2:merge=none",
+                                  "emb:20:3:mask_zero lstm:2:state"])
+def test_several_outputs_run_report_and_npz(tmp_path, spec):
+    """Every output is computed and saved (.npz, arr_0, arr_1, ... in Keras's order), each with its statistics."""
+    from test_forward import ARRAYS, FORWARD_STACKS
+
+    number = forward_number(spec)
+    stack = FORWARD_STACKS[number]
+    weights = tmp_path / "weights.npz"
+    np.savez(weights, *[ARRAYS[f"{number}_w{index}"] for index in range(stack["weights"])])
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, ARRAYS[f"{number}_x"])
+    expected = [ARRAYS[f"{number}_y{k}"] for k in range(stack["outputs"])]
+    saved = tmp_path / "outputs"  # no suffix: written at exactly this path
+    options = ["-i", ",".join(str(d) for d in stack["input"]), spec, "--run", "--weights", str(weights),
+               "--input-data", str(inputs), "--save-output", str(saved)]
+    run = json.loads(ok(*options, "--json"))["run"]
+    with np.load(saved) as archive:
+        assert archive.files == [f"arr_{k}" for k in range(len(expected))]
+        for k, y in enumerate(expected):
+            np.testing.assert_allclose(archive[f"arr_{k}"], y, rtol=1e-5, atol=1e-6)
+    assert run["output_shape"] == [list(y.shape) for y in expected]
+    assert [output["shape"] for output in run["outputs"]] == run["output_shape"]
+    assert run["outputs"][1]["mean"] == pytest.approx(float(expected[1].mean()), rel=1e-4, abs=1e-6)
+    lines = ok(*options, "--format", "plain").splitlines()
+    shapes = ", ".join("(" + ", ".join(str(d) for d in y.shape) + ")" for y in expected)
+    assert lines[-len(expected) - 1].startswith(f"Forward pass: output [{shapes}] float32 in ")
+    assert [line.split(" mean:")[0] for line in lines[-len(expected):]] == [f"Output {k}" for k in range(len(expected))]
+
+
+def test_a_single_output_is_saved_as_npy_at_exactly_the_path(tmp_path):
+    path = tmp_path / "output.data"
+    ok("-i", "4,3", "conv1d:2:2 globalavg", "--run", "--save-output", str(path), "--json")
+    assert np.load(path).shape == (1, 2) and not (tmp_path / "output.data.npy").exists()
+
+
+def test_mask_notes_go_to_stderr_and_json():
+    args = ["-i", "10", "emb:50:8:mask_zero", "conv1d:4:3", "lstm:4"]
+    note = ("layer 2 'conv1d' (Conv1D) drops the mask made by layer 1 'embedding': the layers after it see padding "
+            "as data")  # fmt: skip
+    assert "conv1d (Conv1D)" in ok(*args, notes=[note])
+    document = json.loads(ok(*args, "--json", notes=[note]))
+    assert document["warnings"] == [note]
+    assert json.loads(ok(*args, "--json", "--run", notes=[note]))["run"]["output_shape"] == [1, 4]
+
+
+def test_frozen_layers_in_the_totals():
+    table = ok("-i", "20", "emb:1000:16:frozen", "bi:lstm:8", "dense:1")
+    assert " Trainable params: 1,617 (6.32 KB)" in table and " Non-trainable params: 16,000 (62.50 KB)" in table
+    layers = json.loads(ok("-i", "20", "emb:1000:16:frozen", "bi:lstm:8", "dense:1", "--json"))["layers"]
+    assert [(layer["trainable"], layer["trainable_params"]) for layer in layers] == \
+        [(False, 0), (True, 1600), (True, 17)]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-i", "3,2", "conv1d:8:5"], "layer 1 'conv1d': its kernel spans 5 steps but its input has only 3"),
+    (["-i", "5,3", "lstm:4:stateful"], "give it with -b"),
+    (["-i", "5,3", "lstm:4:state", "dense:1"], "make layer 1 the last layer, or drop ':state'"),
+    (["-i", "5,3", "lstm:units=64"], "without a name: write lstm:64"),
+    (["-i", "5,3", "lstm:64:return_sequences=True"], "for Keras's return_sequences, write 'seq'"),
+    (["-i", "5,3", "lstm:4:stateful", "--run"], "give it with -b"),
+])
+def test_wider_bad_input_exits_2(args, words):
+    assert words in bad(*args)
+
+
+def test_stateful_with_a_batch_runs():
+    document = json.loads(ok("-i", "5,3", "-b", "4", "lstm:4:stateful:seq", "lstm:2:stateful", "--run", "--json"))
+    assert document["run"]["output_shape"] == [4, 2]

@@ -138,3 +138,70 @@ def test_memory_estimate_covers_what_the_run_holds():
     x = np.zeros((16, 50, 32))
     held = sum(a.nbytes for arrays in weights for a in arrays) + x.nbytes + forward(summary, weights, x).nbytes
     assert held < run_memory_bytes(summary, 8) < 20 * held
+
+
+# Gates that are nearly closed must keep float32's relative precision (as Keras's
+# sigmoid does): an output gate of 1e-5 scales the whole output, so an absolute
+# error of 3e-8 in it (what (1 + tanh(x/2)) / 2 gives) is a relative error of 3e-3.
+
+GATED = [
+    ("lstm:8 dense:2", 3, [slice(24, 32), slice(0, 8)]),  # output and input gates nearly closed
+    ("lstm:6:seq", 3, [slice(18, 24)]),
+    ("lstm:6:seq:act=softsign dense:2", 3, [slice(18, 24), slice(6, 12)]),  # forget gates closed too
+    ("bi:lstm:4:merge=mul", 3, [slice(12, 16)]),
+]
+
+
+@pytest.mark.parametrize("specs, features, closed", GATED, ids=[case[0] for case in GATED])
+def test_nearly_closed_gates_keep_relative_precision(specs, features, closed):
+    summary = summarize(specs, (6, features), 4)
+    rng = np.random.default_rng(3)
+    weights = [[rng.normal(0, 0.5, weight.shape) for weight in row.weights] for row in summary.rows]
+    for arrays in weights[0][2::3]:  # the biases (both directions of a Bidirectional)
+        for gate in closed:
+            arrays[..., gate] = rng.uniform(-14, -8, arrays[..., gate].shape)  # gate = sigmoid(-8..-14)
+    if len(weights) > 1:
+        weights[1][0] *= 1000  # a large dense kernel carries the small output on
+    x = rng.normal(0, 1, (4, 6, features))
+    exact = np.asarray(reference.forward(summary, weights, x))
+    single = forward(summary, [[a.astype(np.float32) for a in arrays] for arrays in weights], x.astype(np.float32))
+    # Relative, with no absolute floor to hide behind.
+    np.testing.assert_allclose(single, exact, rtol=2e-5, atol=0)
+
+
+def test_an_overflowing_gru_gives_inf_as_keras_does_not_nan():
+    # One step: from an infinite state on, the recurrent product is nan in Keras too.
+    summary = summarize("gru:3:act=exponential", (1, 2), 2)
+    rng = np.random.default_rng(0)
+    weights = [[rng.normal(0, 0.5, weight.shape).astype(np.float32) for weight in summary.rows[0].weights]]
+    weights[0][0][:, 6:] = 60  # the candidate's pre-activation: exp overflows float32
+    x = np.abs(rng.normal(0, 1, (2, 1, 2))).astype(np.float32) + 1
+    with np.errstate(all="ignore"):
+        output = forward(summary, weights, x)
+        expected = reference.forward(summary, [[a.astype(np.float64) for a in weights[0]]], x.astype(np.float32))
+        expected = expected.astype(np.float32)  # Keras computes in float32: what overflows there is inf
+    assert np.isposinf(output).any() and not np.isnan(output).any()
+    assert np.array_equal(np.isinf(output), np.isinf(expected))
+
+
+def test_recurrent_activation_acts_on_each_gate_alone():
+    """softmax as the gates' activation normalises each gate's units, as Keras's cells split the gates."""
+    summary = summarize("lstm:3:recurrent_activation=softmax:seq", (4, 2), 2)
+    rng = np.random.default_rng(1)
+    weights = [[rng.normal(0, 1, weight.shape) for weight in summary.rows[0].weights]]
+    x = rng.normal(0, 1, (2, 4, 2))
+    np.testing.assert_allclose(forward(summary, weights, x), reference.forward(summary, weights, x), rtol=1e-10)
+
+
+def test_masked_steps_carry_the_state():
+    """A step masked in the middle leaves the state (and so the output) as it was; zeros before the first valid step."""
+    summary = summarize("masking lstm:3:seq", (5, 2), 1)
+    weights = initial_weights(summary, 0, "float64")
+    x = np.random.default_rng(0).normal(0, 1, (1, 5, 2))
+    x[0, [0, 2]] = 0
+    output = forward(summary, weights, x)[0]
+    assert not output[0].any()
+    np.testing.assert_array_equal(output[2], output[1])
+    assert not np.array_equal(output[3], output[2])
+    unmasked = forward(summarize("lstm:3:seq", (2, 2), 1), weights[1:], x[:, [1, 3]])[0]
+    np.testing.assert_allclose(output[[1, 3]], unmasked)  # as if the masked steps were not there

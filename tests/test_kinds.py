@@ -73,3 +73,49 @@ def test_wrapped_layer_takes_a_name_before_the_wrapper():
 def test_counts_are_exact_for_huge_layers():
     u = 10**40
     assert count(LSTM(u), 3) == 4 * (u * (3 + u) + u)
+
+
+def test_wider_kinds_count_as_keras_does():
+    from rnnshape.kinds import BatchNormalization, Conv1D, LayerNormalization, TimeDistributed
+
+    assert count(Conv1D(16, 3), 4) == 3 * 4 * 16 + 16
+    assert count(Conv1D(16, 3, use_bias=False), 4, "torch") == 16 * 4 * 3
+    assert count(BatchNormalization(), 8) == 32 and count(BatchNormalization(), 8, "torch") == 16
+    assert count(LayerNormalization(), 8) == 16
+    assert count(TimeDistributed(Dense(5)), 8) == count(Dense(5), 8) == 45
+
+
+@pytest.mark.parametrize("layer, shape, expected", [
+    (SimpleRNN(3), (None, 7, 10), 7 * 3 * 13),
+    (LSTM(3), (4, 7, 10), 4 * 7 * 4 * 3 * 13),
+    (GRU(3), (4, 7, 10), 4 * 7 * 3 * 3 * 13),
+    (Bidirectional(LSTM(3)), (4, 7, 10), 2 * 4 * 7 * 4 * 3 * 13),
+    (Dense(5), (2, 7, 10), 2 * 7 * 10 * 5),
+    (Dense(5), (2, 10), 2 * 10 * 5),
+    (LSTM(3), (4, None, 10), None),
+    (Dropout(0.5), (4, 7, 10), 0),
+])
+def test_mult_adds(layer, shape, expected):
+    assert layer.mult_adds(shape) == expected
+
+
+def test_conv_mult_adds_and_lengths():
+    from rnnshape.kinds import Conv1D, MaxPooling1D, window_length
+
+    assert Conv1D(8, 3).mult_adds((2, 10, 4)) == 2 * 8 * 3 * 4 * 8
+    assert Conv1D(8, 3).mult_adds((2, None, 4)) is None
+    assert [window_length(10, 3, 1, pad) for pad in ("valid", "same", "causal")] == [8, 10, 10]
+    assert window_length(10, 3, 2, "valid", dilation=1) == 4 and window_length(10, 3, 1, "valid", 3) == 4
+    assert window_length(11, 3, 3, "same") == 4 and window_length(None, 3, 1, "valid") is None
+    assert MaxPooling1D(3, strides=1).output_shape((None, 10, 2)) == (None, 8, 2)
+    assert MaxPooling1D(3).output_shape((None, 10, 2)) == (None, 3, 2)
+
+
+def test_mask_facts_are_on_the_kinds():
+    from rnnshape.kinds import Conv1D, Flatten, GlobalAveragePooling1D, Masking, RepeatVector
+
+    assert Masking(-1.0).mask_value == -1.0 and Embedding(5, 2, mask_zero=True).mask_value == 0
+    assert Embedding(5, 2).mask_value is None and Dense(3).mask_value is None
+    assert not any(kind.supports_masking for kind in (Conv1D, Flatten, RepeatVector))
+    assert LSTM(3, return_sequences=True).keeps_mask() and not LSTM(3).keeps_mask()
+    assert GlobalAveragePooling1D.supports_masking and not GlobalAveragePooling1D().keeps_mask()

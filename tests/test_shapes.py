@@ -140,3 +140,79 @@ def test_none_timesteps_with_an_embedding():
 def test_summarize_accepts_parsed_specs_and_lists_of_text():
     specs = parse("gru:4:seq dense:2")
     assert summarize(specs, (3, 2)) == summarize(["gru:4:seq", "dense:2"], (3, 2))
+
+
+# The wider layer set: Keras's refusals in rnnshape's words, names, masks.
+
+
+@pytest.mark.parametrize("specs, dims, batch, message", [
+    ("conv1d:8:5", (3, 2), None, "layer 1 'conv1d': its kernel spans 5 steps but its input has only 3"),
+    ("conv1d:2:3:dilation=2", (4, 2), None, "its kernel spans 5 steps but its input has only 4"),
+    ("maxpool:3", (2, 2), None, "layer 1 'max_pooling1d': its pool spans 3 steps but its input has only 2"),
+    ("conv1d:4:3:stride=2:dilation=2", (10, 2), None, "Keras refuses strides above 1 together with a dilation"),
+    ("lstm:4:stateful", (5, 3), None, "layer 1 'lstm': 'stateful' keeps the state"),
+    ("bi:lstm:4:stateful", (5, 3), None, "Keras needs a fixed batch size: give it with -b"),
+    ("lstm:4:state dense:1", (5, 3), None,
+     "layer 2 'dense' comes after layer 1 'lstm', which returns 3 outputs (':state')"),
+    ("bi:gru:4:merge=none dense:1", (5, 3), None, "returns 2 outputs (':merge=none')"),
+    ("flatten dense:3", (None, 2), None,
+     "layer 2 'dense' builds its weights from the last dim of its input (None, None), which is unknown; Keras "
+     "refuses that: layer 1 'flatten' flattens None timesteps"),
+    ("lstm:3:seq repeat:2", (5, 2), None,
+     "layer 2 'repeat_vector' needs (batch, features) but layer 1 'lstm' returns (None, 5, 3): remove ':seq'"),
+    ("repeat:2", (5, 2), None, "layer 1 'repeat_vector' needs (batch, features) but the input is (None, 5, 2)"),
+    ("conv1d:4:2 globalmax td:dense:2", (5, 2), None,
+     "layer 3 'time_distributed' needs (batch, timesteps, features) but layer 2 'global_max_pooling1d' returns "
+     "(None, 4): layer 2 (GlobalMaxPooling1D) drops the time axis"),
+    ("lstm:3 maxpool", (5, 2), None, "layer 2 'max_pooling1d' needs (batch, timesteps, features) but layer 1 "
+     "'lstm' returns (None, 3): add ':seq' to layer 1"),
+    ("dense:3:name=a dense:3:name=a", (4,), None,
+     "layer 2 'a': the name is already taken by layer 1; Keras needs every layer"),
+    ("dense:3:name=dense_1 dense:4 dense:5", (4,), None, "layer 3 'dense_1': the name is already taken by layer 1"),
+])
+def test_keras_refusals_in_rnnshape_words(specs, dims, batch, message):
+    with pytest.raises(InputError) as caught:
+        summarize(specs, dims, batch)
+    assert message in str(caught.value)
+
+
+def test_name_takes_no_count_but_a_named_wrapper_s_layer_does():
+    names = [row.name for row in summarize("lstm:4:seq:name=enc lstm:4:seq td:dense:2:name=out dense:1", (5, 3)).rows]
+    assert names == ["enc", "lstm", "out", "dense_1"]
+
+
+def test_several_outputs_are_listed_in_keras_order():
+    summary = summarize("bi:lstm:4:seq:state", (10, 3))
+    assert summary.output_shape == [(None, 10, 8)] + [(None, 4)] * 4
+    assert summarize("bi:gru:2:merge=none", (10, 3)).output_shape == [(None, 2), (None, 2)]
+    document = summary.to_dict()
+    assert document["layers"][0]["output_shape"] == [[None, 10, 8]] + [[None, 4]] * 4
+
+
+def test_frozen_layers_and_moving_statistics_are_non_trainable():
+    summary = summarize("emb:100:8:frozen bn lstm:4", (5,))
+    assert [row.trainable_params for row in summary.rows] == [0, 16, 208]
+    assert [row.trainable for row in summary.rows] == [False, True, True]
+    assert (summary.trainable_params, summary.non_trainable_params) == (224, 800 + 16)
+    assert [weight.trainable for weight in summary.rows[1].weights] == [True, True, False, False]
+
+
+@pytest.mark.parametrize("specs, dims, notes", [
+    ("emb:50:8:mask_zero conv1d:4:3 lstm:4", (10,), ["layer 2 'conv1d' (Conv1D) drops the mask made by layer 1 "
+                                                     "'embedding': the layers after it see padding as data"]),
+    ("masking lstm:4:seq maxpool flatten", (10, 3), ["layer 3 'max_pooling1d' (MaxPooling1D) drops the mask made "
+                                                     "by layer 1 'masking': the layers after it see padding as data"]),
+    ("masking globalmax", (10, 3), ["layer 2 'global_max_pooling1d' (GlobalMaxPooling1D) drops the mask made by "
+                                    "layer 1 'masking': the layers after it see padding as data"]),
+    ("masking dense:3 flatten masking flatten", (4, 3), [
+        "layer 3 'flatten' (Flatten) drops the mask made by layer 1 'masking': the layers after it see padding as data",
+        "layer 5 'flatten_1' (Flatten) drops the mask made by layer 4 'masking_1': the layers after it see padding "
+        "as data"]),
+    # Used up, not dropped: no note.
+    ("emb:50:8:mask_zero lstm:4 dense:1", (10,), []),
+    ("emb:50:8:mask_zero lstm:4:seq globalavg dense:1", (10,), []),
+    ("emb:50:8:mask_zero bn ln td:dense:3 dropout:0.1 noise:0.1 spatialdropout:0.1 activation:relu", (10,), []),
+    ("conv1d:4:3 lstm:4", (10, 3), []),  # no mask at all
+])
+def test_notes_say_where_a_mask_is_dropped(specs, dims, notes):
+    assert list(summarize(specs, dims).warnings) == notes

@@ -5,8 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnnshape.errors import InputError
-from rnnshape.kinds import ACTIVATIONS, GRU, LSTM, Bidirectional, Dense, Dropout, Embedding, SimpleRNN
-from rnnshape.spec import SpecError, parse, parse_dims, parse_spec, split_specs
+from rnnshape.kinds import (
+    ACTIVATIONS, GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
+    Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, Masking,
+    MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed,
+)  # fmt: skip
+from rnnshape.spec import FLAGS, SpecError, kind_words, parse, parse_dims, parse_spec, split_specs
 
 
 def layer(text):
@@ -40,6 +44,70 @@ def layer(text):
 ])
 def test_valid_specs(text, expected):
     assert layer(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("masking", Masking(0.0)),
+    ("masking:-1", Masking(-1.0)),
+    ("masking:0.5", Masking(0.5)),
+    ("conv1d:16:3", Conv1D(16, 3)),
+    ("conv:8:5:stride=2:pad=same:act=relu:nobias", Conv1D(8, 5, strides=2, padding="same", activation="relu",
+                                                          use_bias=False)),
+    ("Conv1D:4:3:PAD=Causal:Dilation=2", Conv1D(4, 3, padding="causal", dilation_rate=2)),
+    ("maxpool", MaxPooling1D(2)),
+    ("maxpool:3:stride=1:pad=same", MaxPooling1D(3, strides=1, padding="same")),
+    ("avgpool:4", AveragePooling1D(4)),
+    ("avgpool:pad=same", AveragePooling1D(2, padding="same")),
+    ("globalmax", GlobalMaxPooling1D()),
+    ("globalavg", GlobalAveragePooling1D()),
+    ("flatten", Flatten()),
+    ("repeat:10", RepeatVector(10)),
+    ("td:dense:8", TimeDistributed(Dense(8))),
+    ("td:dense:8:act=softmax:nobias", TimeDistributed(Dense(8, activation="softmax", use_bias=False))),
+    ("batchnorm", BatchNormalization()),
+    ("bn", BatchNormalization()),
+    ("layernorm", LayerNormalization()),
+    ("ln", LayerNormalization()),
+    ("activation:relu", Activation("relu")),
+    ("activation:SparseMax", Activation("sparsemax")),
+    ("spatialdropout:0.2", SpatialDropout1D(0.2)),
+    ("noise:0.1", GaussianNoise(0.1)),
+    ("noise:0", GaussianNoise(0.0)),
+    ("emb:100:8:mask_zero", Embedding(100, 8, mask_zero=True)),
+    ("lstm:4:state", LSTM(4, return_state=True)),
+    ("lstm:4:stateful:dropout=0.2:recurrent_dropout=0.5:unroll",
+     LSTM(4, stateful=True, dropout=0.2, recurrent_dropout=0.5, unroll=True)),
+    ("simple:4:dropout=1", SimpleRNN(4, dropout=1.0)),
+    ("gru:4:recurrent_activation=hard_sigmoid", GRU(4, recurrent_activation="hard_sigmoid")),
+    ("bi:lstm:4:merge=none:state", Bidirectional(LSTM(4, return_state=True), None)),
+    ("bi:gru:4:stateful:recurrent_activation=relu", Bidirectional(GRU(4, stateful=True, recurrent_activation="relu"))),
+])
+def test_wider_layer_set(text, expected):
+    assert layer(text) == expected
+
+
+def test_frozen_and_name_describe_the_layer_in_the_model():
+    spec = parse_spec("lstm:4:seq:frozen:name=Encoder_1")
+    assert (spec.layer, spec.name, spec.trainable) == (LSTM(4, return_sequences=True), "Encoder_1", False)
+    spec = parse_spec("dense:2")
+    assert (spec.name, spec.trainable) == (None, True)
+    assert parse_spec("td:dense:3:NAME=Tag:Frozen").name == "Tag"  # the name keeps its case
+    assert parse_spec("flatten:frozen").trainable is False  # every kind takes them
+
+
+MINIMAL_SPECS = {
+    "simple": "simple:3", "lstm": "lstm:3", "gru": "gru:3", "bi": "bi:3", "dense": "dense:3", "td": "td:dense:3",
+    "embedding": "embedding:10:2", "dropout": "dropout:0.5", "masking": "masking", "conv1d": "conv1d:4:2",
+    "maxpool": "maxpool", "avgpool": "avgpool", "globalmax": "globalmax", "globalavg": "globalavg",
+    "flatten": "flatten", "repeat": "repeat:3", "batchnorm": "batchnorm", "layernorm": "layernorm",
+    "activation": "activation:tanh", "spatialdropout": "spatialdropout:0.5", "noise": "noise:0.5",
+}  # fmt: skip
+
+
+def test_every_kind_word_parses():
+    assert sorted(MINIMAL_SPECS) == sorted(kind_words())  # a new kind gets a line here
+    for word, text in MINIMAL_SPECS.items():
+        assert parse_spec(text).layer.keras_type
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -96,6 +164,47 @@ def error(text):
     ("simple:3:", "", ["empty field"]),
     ("simple:" + "9" * 101, "9" * 101, ["more than 100 digits"]),
     ("simple:3 embedding:10:4", "embedding", ["must be the first layer"]),
+    # The wider set.
+    ("conv1d:8", None, ["needs its kernel size", "write conv1d:FILTERS:KERNEL_SIZE"]),
+    ("conv1d:8:3:pad=full", "pad=full", ["unknown value 'full' for pad", "pad=valid|same|causal"]),
+    ("maxpool:2:pad=causal", "pad=causal", ["unknown value 'causal' for pad", "pad=valid|same"]),
+    ("maxpool:0", "0", ["at least 1"]),
+    ("maxpool:2:2", "2", ["one number too many", "write maxpool[:POOL_SIZE]"]),
+    ("conv1d:8:3:stride=0", "stride=0", ["stride must be a whole number of at least 1"]),
+    ("conv1d:8:3:dilation=1.5", "dilation=1.5", ["whole number"]),
+    ("repeat", None, ["needs its times"]),
+    ("td:8", "8", ["td needs the layer it wraps", "td:dense:UNITS"]),
+    ("td", None, ["td needs the layer it wraps"]),
+    ("td:lstm:8", "lstm", ["td cannot wrap 'lstm'", "it wraps dense"]),
+    ("td:dense:8:seq", "seq", ["does not apply to td:dense"]),
+    ("activation", None, ["needs its activation name"]),
+    ("activation:rleu", "rleu", ["unknown activation", "did you mean 'relu'?"]),
+    ("noise:-0.1", "-0.1", ["stddev must be a number of at least 0"]),
+    ("noise:inf", "inf", ["needs its stddev"]),
+    ("masking:nan", "nan", ["unknown flag"]),
+    ("spatialdropout:1", "1", ["from 0 up to"]),
+    ("lstm:4:dropout=1.5", "dropout=1.5", ["dropout must be a number from 0 to 1"]),
+    ("lstm:4:dropout", "dropout", ["needs a value", "dropout=0.2"]),
+    ("lstm:4:state=true", "state=true", ["takes no value"]),
+    ("simple:4:recurrent_activation=relu", "recurrent_activation=relu", ["does not apply to simple", "lstm"]),
+    ("dense:4:mask_zero", "mask_zero", ["does not apply to dense", "it is for embedding"]),
+    ("conv1d:4:2:seq", "seq", ["does not apply to conv1d"]),
+    ("bn:4", "4", ["one number too many"]),
+    ("dense:4:name=a/b", "name=a/b", ["without '/'"]),
+    ("dense:4:name=", "name=", ["needs a value"]),
+    ("dense:4:frozen:frozen", "frozen", ["given twice"]),
+    # What people type, from Keras: the spec's word for it.
+    ("lstm:units=64", "units=64", ["without a name: write lstm:64"]),
+    ("lstm:64:return_sequences=true", "return_sequences=true", ["for Keras's return_sequences, write 'seq'"]),
+    ("gru:8:go_backwards", "go_backwards", ["write 'back'"]),
+    ("lstm:8:return_state=True", "return_state=True", ["write 'state'"]),
+    ("conv1d:8:3:padding=same", "padding=same", ["write 'pad=MODE'"]),
+    ("dense:4:trainable=false", "trainable=false", ["write 'frozen'"]),
+    ("bi:lstm:4:merge_mode=sum", "merge_mode=sum", ["write 'merge=MODE'"]),
+    ("SimpleRNN:4", "SimpleRNN", ["Keras's SimpleRNN is 'simple' here"]),
+    ("TimeDistributed:dense:4", "TimeDistributed", ["Keras's TimeDistributed is 'td' here"]),
+    ("max_pooling1d", "max_pooling1d", ["Keras's max_pooling1d is 'maxpool' here"]),
+    ("transformer:4", "transformer", ["unknown layer kind", "(kinds: simple, lstm, gru, bi, dense, td, embedding"]),
 ])
 def test_bad_specs_quote_point_and_suggest(text, field, words):
     message = error(text)
@@ -188,7 +297,11 @@ def test_any_text_parses_or_fails_cleanly(text):
 
 
 @given(st.lists(st.sampled_from(["simple", "bi", "lstm", "gru", "3", "0", "x", "seq", "back", "merge=sum",
-                                 "act=relu", "nobias", "reset_after=false", "dense", "emb", "dropout", "0.5", ""]),
+                                 "act=relu", "nobias", "reset_after=false", "dense", "emb", "dropout", "0.5", "",
+                                 "td", "conv1d", "maxpool", "avgpool", "masking", "-1", "repeat", "activation",
+                                 "noise", "pad=same", "pad=causal", "stride=2", "dilation=2", "state", "frozen",
+                                 "name=x", "name=", "merge=none", "mask_zero", "recurrent_activation=relu",
+                                 "dropout=0.2", "units=4", "return_sequences=true", "globalavg", "bn", "1e400"]),
                 min_size=1, max_size=6))
 def test_near_miss_specs_parse_or_fail_with_a_marker(fields):
     text = ":".join(fields)
@@ -197,3 +310,38 @@ def test_near_miss_specs_parse_or_fail_with_a_marker(fields):
     except SpecError as error:
         assert 0 <= error.start <= len(text) and error.end > error.start
         assert str(error).splitlines()[1] == f"  {text}"
+
+
+@st.composite
+def wider_specs(draw):
+    """A valid spec of the wider set, and what it must parse to."""
+    kind = draw(st.sampled_from(["conv1d", "maxpool", "avgpool", "masking", "td", "noise"]))
+    if kind == "conv1d":
+        filters, size = draw(units), draw(st.integers(1, 9))
+        flags = {"stride": draw(st.integers(1, 4)), "pad": draw(st.sampled_from(["valid", "same", "causal"])),
+                 "dilation": draw(st.integers(1, 4))}
+        expected = Conv1D(filters, size, strides=flags["stride"], padding=flags["pad"], dilation_rate=flags["dilation"])
+        head = [kind, str(filters), str(size)]
+    elif kind in ("maxpool", "avgpool"):
+        size = draw(st.none() | st.integers(1, 9))
+        flags = {"pad": draw(st.sampled_from(["valid", "same"]))}
+        cls = MaxPooling1D if kind == "maxpool" else AveragePooling1D
+        expected = cls(size or 2, padding=flags["pad"])
+        head = [kind] + ([str(size)] if size else [])
+    elif kind == "masking":
+        value = draw(st.floats(-1e6, 1e6, allow_nan=False))
+        flags, expected, head = {}, Masking(float(repr(value))), [kind, repr(value)]
+    elif kind == "noise":
+        value = draw(st.floats(0, 1e6, allow_nan=False))
+        flags, expected, head = {}, GaussianNoise(float(repr(value))), [kind, repr(value)]
+    else:
+        size = draw(units)
+        flags, expected, head = {}, TimeDistributed(Dense(size)), ["td", "dense", str(size)]
+    order = draw(st.permutations([f"{flag}={value}" for flag, value in flags.items()]))
+    return ":".join(head + list(order)), expected
+
+
+@given(wider_specs())
+def test_any_valid_wider_spec_parses_to_what_it_says(case):
+    text, expected = case
+    assert layer(text) == expected

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rnnshape import InputError, summarize
+from rnnshape.kinds import Weight
 from rnnshape.weights import initial_weights, load_weights, save_weights
 
 SUMMARY = summarize("emb:300:16 lstm:32:seq bi:gru:8 dense:4", (10,))
@@ -74,3 +75,25 @@ def test_bad_weight_files(tmp_path):
     refused(str(tmp_path / "missing.npz"), "no such file")
     with pytest.raises(InputError, match="cannot write"):
         save_weights(str(tmp_path / "no" / "such" / "dir.npz"), draw())
+
+
+def test_initialisers_of_the_wider_set_follow_keras():
+    summary = summarize("conv1d:16:5 bn ln td:dense:4 masking lstm:3", (20, 6))
+    (kernel, bias), bn, ln, (td_kernel, td_bias), masking, _lstm = initial_weights(summary, 0, "float64")
+    limit = np.sqrt(6 / (5 * 6 + 5 * 16))  # Keras's fans for (kernel_size, in, out): kernel_size * in, kernel_size * out
+    assert kernel.shape == (5, 6, 16) and np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.9 * limit
+    assert not bias.any() and masking == []
+    gamma, beta, moving_mean, moving_variance = bn
+    assert (gamma == 1).all() and not beta.any() and not moving_mean.any() and (moving_variance == 1).all()
+    assert (ln[0] == 1).all() and not ln[1].any()
+    assert np.abs(td_kernel).max() <= np.sqrt(6 / (16 + 4)) and not td_bias.any()
+
+
+def test_every_declared_initialiser_is_known():
+    from rnnshape.weights import _initial
+
+    rng = np.random.default_rng(0)
+    for name in ("glorot_uniform", "orthogonal", "zeros", "ones", "uniform", "unit_forget_bias"):
+        assert _initial(Weight("w", (4, 8), name), rng).shape == (4, 8)
+    with pytest.raises(ValueError, match="unknown initializer"):
+        _initial(Weight("w", (4,), "he_normal"), rng)
