@@ -11,8 +11,9 @@ Conv1D it prints the median time of:
                 no gate arithmetic, so no NumPy implementation of the cell can beat it;
 - per-step   -- the seed chapter's loop, sample by sample and step by step
                 (`np.tanh(np.dot(Wx, x_t) + np.dot(Wh, h) + b)`, and the same style for the gates);
-- unmasked   -- for the masked LSTM: rnnshape on the same LSTM without the mask
-                (target: masking costs at most 15%);
+- unmasked   -- for the masked LSTM: the same stack (Masking, then LSTM) on the same
+                input without its padding, so no step is masked: what the masked
+                steps cost the recurrent layer (target: at most 15%);
 - PyTorch    -- torch.nn.RNN/LSTM/GRU/Conv1d on the CPU under torch.no_grad(), with as many
                 threads as NumPy's BLAS (skipped with a message when torch is absent);
                 Conv1d gets its own channels-first layout, prepared outside the timing;
@@ -160,11 +161,12 @@ def _blas_threads() -> int:
 CONTENDERS = ("rnnshape", "floor", "per-step", "unmasked", "PyTorch", "Keras")
 
 
-def padded_input(args) -> np.ndarray:
-    """Random input; for the masked case, each sample's last 0-30% steps are zeros."""
+def padded_input(args, name: str) -> np.ndarray:
+    """Random input; for the masked case, each sample's last 0-30% steps are zeros
+    (except for the 'unmasked' reference)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch, args.timesteps, args.features)).astype(np.float32)
-    if args.worker_cell == "LSTM masked":
+    if args.worker_cell == "LSTM masked" and name != "unmasked":
         for sample, padding in zip(x, rng.integers(0, int(0.3 * args.timesteps) + 1, args.batch)):
             sample[args.timesteps - padding :] = 0
     return x
@@ -181,9 +183,7 @@ def applies(name: str, case: str) -> bool:
 def runner(name: str, case: str, args):
     """The function to time for one contender, or None and why not."""
     spec, cell = CASES[case]
-    x = padded_input(args)
-    if name == "unmasked":
-        spec = spec.replace("masking ", "")
+    x = padded_input(args, name)
     summary = summarize(spec.format(units=args.units), (args.timesteps, args.features), args.batch)
     weights = initial_weights(summary, 0, "float32")
     recurrent_weights = weights[-1]

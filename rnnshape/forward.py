@@ -127,20 +127,22 @@ class _Steps:
         if mask is not None:
             invalid = ~mask
             for t in np.flatnonzero(invalid.any(axis=1)):
-                self.masked[t] = invalid[t]
+                self.masked[t] = np.flatnonzero(invalid[t])
 
 
-def _keep_masked(states: list[np.ndarray], saved: list[np.ndarray], masked: np.ndarray | None) -> None:
-    """Where a sample's step is masked, put its previous states back."""
+def _save(states: list[np.ndarray], masked: np.ndarray | None) -> list[np.ndarray] | None:
+    """The masked samples' columns of the states, before the step changes them."""
+    if masked is None:
+        return None
+    return [state[:, masked] for state in states]  # a copy of those columns only
+
+
+def _keep_masked(states: list[np.ndarray], saved: list[np.ndarray] | None, masked: np.ndarray | None) -> None:
+    """Where a sample's step is masked, put its previous states back. Only the
+    masked columns are touched: much cheaper than a copy with where=."""
     if masked is not None:
         for state, previous in zip(states, saved):
-            np.copyto(state, previous, where=masked)
-
-
-def _save(states: list[np.ndarray], saved: list[np.ndarray], masked: np.ndarray | None) -> None:
-    if masked is not None:
-        for state, copy in zip(states, saved):
-            np.copyto(copy, state)
+            state[:, masked] = previous
 
 
 def _result(layer, buffer: np.ndarray | None, states: list[np.ndarray], mask: np.ndarray | None,
@@ -155,12 +157,20 @@ def _result(layer, buffer: np.ndarray | None, states: list[np.ndarray], mask: np
     return (buffer[::-1] if layer.go_backwards else buffer), states
 
 
-def _gate_weights(layer, kernel, recurrent_kernel, bias, gate_rows: slice):
+def _gate_weights(layer, kernel, recurrent_kernel, bias, gate_rows: slice, complement_rows: slice | None = None):
     """Scale the gate blocks of the weights once for the gate activation
-    (negated for sigmoid_of_negated); the other blocks keep scale 1."""
+    (negated for sigmoid_of_negated); the other blocks keep scale 1.
+
+    With sigmoid gates, the ``complement_rows`` block is left unnegated, so
+    that it comes out as 1 - gate (sigmoid(-x) = 1 - sigmoid(x)), to float32's
+    relative precision and without a pass of its own. Returns the weights, the
+    gate function, and whether that block holds 1 - gate (True) or the gate."""
     scale_value, gate = gate_activation(layer.recurrent_activation)
     scale = np.ones(kernel.shape[-1], kernel.dtype)
     scale[gate_rows] = scale_value
+    complemented = complement_rows is not None and scale_value == -1
+    if complemented:
+        scale[complement_rows] = 1
     scaled = [None if array is None else array * scale for array in (kernel, recurrent_kernel, bias)]
     units = recurrent_kernel.shape[0]
     if layer.recurrent_activation in PER_VECTOR:  # normalise each gate on its own
@@ -170,8 +180,8 @@ def _gate_weights(layer, kernel, recurrent_kernel, bias, gate_rows: slice):
                 gate(block[start : start + units], out=out[start : start + units])
             return out
 
-        return scaled, activate
-    return scaled, gate
+        return scaled, activate, complemented
+    return scaled, gate, complemented
 
 
 def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_masked=False):
@@ -182,14 +192,13 @@ def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_maske
     H = _project(x, kernel, None)  # x[t] @ kernel, becoming h[t] in place
     h = np.zeros(H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
-    saved = [np.empty_like(h)]
     bias = _column(bias, H.dtype)
     steps = _Steps(len(H), layer.go_backwards, mask)
     for t in steps.order:
         np.matmul(recurrent_kernel, h, out=recurrent)
         if bias is not None:  # per step, while the block is in cache: cheaper than a pass over H
             recurrent += bias
-        _save([h], saved, steps.masked[t])
+        saved = _save([h], steps.masked[t])
         H[t] += recurrent
         h = act(H[t], out=H[t])
         _keep_masked([h], saved, steps.masked[t])
@@ -207,7 +216,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     # Reorder the blocks to i, f, o, c once, so the three gates are one block.
     order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
     reordered = [None if array is None else array[..., order] for array in (kernel, recurrent_kernel, bias)]
-    (kernel, recurrent_kernel, bias), gate = _gate_weights(layer, *reordered, slice(0, 3 * units))
+    (kernel, recurrent_kernel, bias), gate, _ = _gate_weights(layer, *reordered, slice(0, 3 * units))
     act = ACTIVATIONS[layer.activation]
     Z = _project(x, kernel, None)
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
@@ -216,7 +225,6 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     H = np.empty((len(Z), units, batch), dtype) if layer.return_sequences else None
     h, c = np.zeros((units, batch), dtype), np.zeros((units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
-    saved = [np.empty_like(h), np.empty_like(c)]
     steps = _Steps(len(Z), layer.go_backwards, mask)
     for t in steps.order:
         z = Z[t]
@@ -228,7 +236,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
         gate(gates, out=gates)
         i, f, o, g = z[:units], z[units : 2 * units], z[2 * units : 3 * units], z[3 * units :]
         act(g, out=g)
-        _save([h, c], saved, steps.masked[t])
+        saved = _save([h, c], steps.masked[t])
         c *= f
         g *= i
         c += g
@@ -247,12 +255,17 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
     z, r = recurrent_activation(x[t] @ W + b + h[t-1] @ U + b')   (their blocks)
     hh = act(x[t] @ W_h + b_h + r * (h[t-1] @ U_h + b'_h))
     h[t] = z * h[t-1] + (1 - z) * hh
-    reset_after=False: hh = act(x[t] @ W_h + b_h + (r * h[t-1]) @ U_h)."""
+    reset_after=False: hh = act(x[t] @ W_h + b_h + (r * h[t-1]) @ U_h).
+
+    (An infinite state that meets an update gate of exactly 1 gives nan here,
+    where Keras's form gives inf; Keras's own next step is then nan in all
+    but contrived cases.)"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     units = recurrent_kernel.shape[0]
     act = ACTIVATIONS[layer.activation]
-    (kernel, recurrent_kernel, bias), gate = _gate_weights(layer, kernel, recurrent_kernel, bias,
-                                                           slice(0, 2 * units))  # fmt: skip
+    # The update gate's block gives 1 - z, the weight of hh in the new state.
+    (kernel, recurrent_kernel, bias), gate, complemented = _gate_weights(
+        layer, kernel, recurrent_kernel, bias, slice(0, 2 * units), complement_rows=slice(0, units))
     # Biases are added per step, to the recurrent product: the z and r blocks of
     # both biases together, and the h block of the recurrent one; the input
     # bias's h block goes to hh, outside r * (...).
@@ -266,8 +279,6 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
     batch, dtype = X.shape[2], X.dtype
     H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
     h = np.zeros((units, batch), dtype)
-    carried = np.empty_like(h)
-    saved = [np.empty_like(h)]
     if layer.reset_after:
         recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
         recurrent = np.empty((3 * units, batch), dtype)
@@ -302,14 +313,16 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
         if hidden_bias is not None:
             hh += hidden_bias
         act(hh, out=hh)
-        _save([h], saved, steps.masked[t])
-        # As Keras writes it, z * h + (1 - z) * hh: the shorter hh + z * (h - hh)
-        # gives inf - inf = nan where hh overflows and Keras gives inf.
-        np.multiply(z, h, out=carried)
-        np.subtract(1, z, out=z)
-        z *= hh
+        saved = _save([h], steps.masked[t])
+        # Keras's z * h + (1 - z) * hh, as h + (1 - z) * (hh - h): three passes.
+        # Where hh overflows it is inf, as in Keras (hh + z * (h - hh) would be
+        # inf - inf = nan).
+        update = z if complemented else np.subtract(1, z, out=z)  # 1 - z
+        np.subtract(hh, h, out=hh)
+        hh *= update
+        previous = h
         h = H[t] if H is not None else h
-        np.add(carried, z, out=h)
+        np.add(previous, hh, out=h)
         _keep_masked([h], saved, steps.masked[t])
         if progress:
             progress()
@@ -399,24 +412,27 @@ def conv1d(layer: Conv1D, arrays, x, mask=None, progress=None):
     """Keras's Conv1D: y[t] = act(bias + sum over k of x[t * stride + k * dilation] @ kernel[k]),
     on the input padded with zeros (same: split around it, the odd step after; causal: all before).
 
-    The input is laid out features first, (D, T, B), so that each kernel position
-    is one matrix product (F, D) @ (D, L * B) over every output step at once."""
+    Batch first inside: each kernel position is one product per sample of its
+    (L, D) window with the (D, F) kernel slice, over every output step at once
+    (measured: about twice as fast as one (F, D) @ (D, L * B) product per position
+    in the features-first layout)."""
     kernel, bias = (arrays + [None])[:2]
     steps, features, batch = x.shape
     length = window_length(steps, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate)
     before, after = layer.padding_steps(steps)
-    padded = np.zeros((features, before + steps + after, batch), x.dtype)
-    padded[:, before : before + steps] = x.transpose(1, 0, 2)
-    y = np.zeros((layer.filters, length * batch), x.dtype)
-    product = np.empty_like(y)
+    padded = np.zeros((batch, before + steps + after, features), x.dtype)
+    padded[:, before : before + steps] = x.transpose(2, 0, 1)
     windows = _windows(padded.transpose(1, 0, 2), layer.kernel_size, layer.strides, length, layer.dilation_rate)
+    y = None
     for position, window in enumerate(windows):
-        columns = window.transpose(1, 0, 2).reshape(features, length * batch)  # a view when stride is 1
-        np.matmul(np.ascontiguousarray(kernel[position].T), columns, out=product)
-        y += product
-    y = y.reshape(layer.filters, length, batch).transpose(1, 0, 2)
+        product = np.matmul(window.transpose(1, 0, 2), kernel[position])  # (B, L, D) @ (D, F)
+        if y is None:
+            y = product
+        else:
+            y += product
     if bias is not None:
-        y += bias[:, None]
+        y += bias
+    y = y.transpose(1, 2, 0)  # (L, F, B), a view
     return ACTIVATIONS[layer.activation](y, out=y)
 
 

@@ -53,8 +53,10 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
     quick_start = README.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     commands = quick_start.strip().splitlines()
     assert len(commands) == 2
-    assert commands[0].startswith("pip install . && rnnshape summary ")
-    assert commands[1] in (HERE.parent / ".ci" / "run").read_text()
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "  # PEP 668: no pip install into the system's Python
+    assert commands[0].startswith(venv + "pip install . && rnnshape summary ")
+    assert commands[1] == venv + "pip install '.[test]' && pytest"
+    assert commands[1] in (HERE.parent / ".ci" / "run").read_text().splitlines()
 
 
 @pytest.mark.parametrize("module", [rnnshape, rnnshape.shapes, rnnshape.run], ids=lambda module: module.__name__)
