@@ -205,3 +205,20 @@ def test_masked_steps_carry_the_state():
     assert not np.array_equal(output[3], output[2])
     unmasked = forward(summarize("lstm:3:seq", (2, 2), 1), weights[1:], x[:, [1, 3]])[0]
     np.testing.assert_allclose(output[[1, 3]], unmasked)  # as if the masked steps were not there
+
+
+@pytest.mark.parametrize("specs", ["avgpool:2:pad=same", "avgpool:4:stride=1:pad=same", "avgpool:3:stride=2:pad=same",
+                                   "avgpool:2:stride=3:pad=same", "maxpool:4:stride=3:pad=same",
+                                   "conv1d:3:4:stride=2:pad=same", "conv1d:2:3:stride=2:pad=causal:nobias"])
+def test_uneven_same_padding_against_the_reference(specs):
+    """Windows at the edges see only real steps: an average divides by their number
+    (Keras's PyTorch backend pads unevenly padded average pooling with edge copies;
+    the fixtures cannot hold these cases, so the float64 reference checks them)."""
+    summary = summarize(specs, (7, 3), 2)
+    rng = np.random.default_rng(5)
+    weights = [[rng.normal(0, 1, weight.shape) for weight in row.weights] for row in summary.rows]
+    x = rng.normal(0, 1, (2, 7, 3))
+    np.testing.assert_allclose(forward(summary, weights, x), reference.forward(summary, weights, x), rtol=1e-12)
+    first = forward(summary, weights, np.ones((1, 7, 3)))[0, 0]
+    if specs.startswith("avgpool"):
+        np.testing.assert_allclose(first, 1.0)  # padding never counts in a mean
