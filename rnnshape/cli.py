@@ -25,6 +25,8 @@ Examples:
   rnnshape summary -i 10,5 'bi:8:seq bi:8:seq'
   rnnshape summary -t 10 -d 5 -b 8 lstm:16:seq gru:8 dense:1
   rnnshape summary -i 100 emb:5000:64 bi:lstm:32 --json
+  rnnshape summary -i 100,8 conv1d:32:5:act=relu maxpool lstm:64 dense:1
+  rnnshape summary -i 20,5 lstm:64 repeat:10 lstm:64:seq td:dense:8
   echo 'simple:8:seq  # comments are fine
         simple:8' | rnnshape summary -i None,5 -
 """
@@ -80,8 +82,13 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
 
     A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
     simple:U (alias rnn), lstm:U, gru:U, bi:U or bi:lstm:U, dense:U,
-    embedding:V:E (alias emb), dropout:R; flags seq, back, nobias, act=NAME,
-    merge=concat|sum|mul|ave, reset_after=false. One argument may hold several
+    td:dense:U, embedding:V:E (alias emb), dropout:R, masking[:V],
+    conv1d:F:K, maxpool[:P], avgpool[:P], globalmax, globalavg, flatten,
+    repeat:N, batchnorm, layernorm, activation:NAME, spatialdropout:R,
+    noise:S; flags seq, back, state, nobias, act=NAME,
+    merge=concat|sum|mul|ave|none, reset_after=false,
+    recurrent_activation=NAME, stateful, stride=S, pad=valid|same|causal,
+    dilation=N, mask_zero, frozen, name=NAME (the README lists them all). One argument may hold several
     specs; '-' reads them from stdin.
     """
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,

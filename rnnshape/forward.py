@@ -392,60 +392,64 @@ def embedding(layer: Embedding, arrays, ids, mask=None, progress=None):
 # Convolution and pooling ------------------------------------------------------------
 
 
-def _padded(x: np.ndarray, before: int, after: int, fill: float) -> np.ndarray:
-    """x (T, ...) with ``before`` and ``after`` steps of ``fill`` around the time axis."""
-    if not before and not after:
-        return x
-    padded = np.full((before + len(x) + after,) + x.shape[1:], fill, x.dtype)
-    padded[before : before + len(x)] = x
-    return padded
+def _windows(x: np.ndarray, size: int, stride: int, length: int, before: int, fill: float,
+             dilation: int = 1) -> tuple[int, list[np.ndarray]]:  # fmt: skip
+    """What each position of a sliding window reads, at each of the ``length``
+    outputs: views (length, ...) of x (T, ...) padded with ``before`` steps of
+    ``fill`` (and after it as far as the windows reach).
 
-
-def _windows(x: np.ndarray, size: int, stride: int, length: int, dilation: int = 1) -> list[np.ndarray]:
-    """For each of the ``size`` positions of a window, the steps it sees at each
-    of the ``length`` outputs: strided views, no copies."""
-    reach = stride * (length - 1) + 1
-    return [x[k * dilation : k * dilation + reach : stride] for k in range(size)]
+    Only the positions that see a real step somewhere are returned, after the
+    number of the first of them: the others see nothing but padding, which adds
+    nothing to a sum or a maximum. So a window far longer than the input
+    (maxpool:100000:pad=same) costs what the input's length does, not what the
+    window's does."""
+    steps = len(x)
+    reach = stride * (length - 1)  # from a position's first step to its last
+    first = max(0, -(-(before - reach) // dilation))  # the first position whose last step is real
+    last = min(size, -(-(before + steps) // dilation))  # one past the last whose first step is
+    if first >= last:
+        return first, []
+    start, stop = first * dilation, (last - 1) * dilation + reach + 1  # the padded steps they read
+    padded = np.full((stop - start,) + x.shape[1:], fill, x.dtype)
+    low, high = max(before, start), min(before + steps, stop)
+    padded[low - start : high - start] = x[low - before : high - before]
+    views = [padded[k * dilation - start : k * dilation - start + reach + 1 : stride] for k in range(first, last)]
+    return first, views
 
 
 def conv1d(layer: Conv1D, arrays, x, mask=None, progress=None):
     """Keras's Conv1D: y[t] = act(bias + sum over k of x[t * stride + k * dilation] @ kernel[k]),
     on the input padded with zeros (same: split around it, the odd step after; causal: all before).
 
-    Batch first inside: each kernel position is one product per sample of its
-    (L, D) window with the (D, F) kernel slice, over every output step at once
-    (measured: about twice as fast as one (F, D) @ (D, L * B) product per position
-    in the features-first layout)."""
+    Each kernel position is one matrix product, (L * B, D) @ (D, F), over every
+    output step and sample at once, on a time-first copy of the input (in which
+    a position's window is one block of memory when the stride is 1)."""
     kernel, bias = (arrays + [None])[:2]
     steps, features, batch = x.shape
     length = window_length(steps, layer.kernel_size, layer.strides, layer.padding, layer.dilation_rate)
-    before, after = layer.padding_steps(steps)
-    padded = np.zeros((batch, before + steps + after, features), x.dtype)
-    padded[:, before : before + steps] = x.transpose(2, 0, 1)
-    windows = _windows(padded.transpose(1, 0, 2), layer.kernel_size, layer.strides, length, layer.dilation_rate)
-    y = None
-    for position, window in enumerate(windows):
-        product = np.matmul(window.transpose(1, 0, 2), kernel[position])  # (B, L, D) @ (D, F)
-        if y is None:
-            y = product
-        else:
-            y += product
+    before, _after = layer.padding_steps(steps)
+    first, windows = _windows(x.transpose(0, 2, 1), layer.kernel_size, layer.strides, length, before, 0,
+                              layer.dilation_rate)  # fmt: skip
+    y = np.zeros((length * batch, layer.filters), x.dtype)
+    for position, window in enumerate(windows, first):
+        y += window.reshape(length * batch, features) @ kernel[position]
     if bias is not None:
         y += bias
-    y = y.transpose(1, 2, 0)  # (L, F, B), a view
+    y = y.reshape(length, batch, layer.filters).transpose(0, 2, 1)  # (L, F, B), a view
     return ACTIVATIONS[layer.activation](y, out=y)
 
 
-def _pooled_length(layer, steps: int) -> tuple[int, tuple[int, int]]:
+def _pool_windows(layer, x: np.ndarray, fill: float) -> tuple[int, int, list[np.ndarray]]:
+    """(output length, padding before, the windows' views) of a pooling layer."""
+    steps = len(x)
     length = window_length(steps, layer.pool_size, layer.stride, layer.padding)
-    padding = same_padding(steps, layer.pool_size, layer.stride) if layer.padding == "same" else (0, 0)
-    return length, padding
+    before = same_padding(steps, layer.pool_size, layer.stride)[0] if layer.padding == "same" else 0
+    return length, before, _windows(x, layer.pool_size, layer.stride, length, before, fill)[1]
 
 
 def max_pooling1d(layer: MaxPooling1D, arrays, x, mask=None, progress=None):
     """The maximum of each window; padding (same) never wins."""
-    length, (before, after) = _pooled_length(layer, len(x))
-    windows = _windows(_padded(x, before, after, -np.inf), layer.pool_size, layer.stride, length)
+    length, _before, windows = _pool_windows(layer, x, -np.inf)
     y = windows[0].copy()
     for window in windows[1:]:
         np.maximum(y, window, out=y)
@@ -454,12 +458,11 @@ def max_pooling1d(layer: MaxPooling1D, arrays, x, mask=None, progress=None):
 
 def average_pooling1d(layer: AveragePooling1D, arrays, x, mask=None, progress=None):
     """The mean of each window, over its real steps only (same padding adds none)."""
-    length, (before, after) = _pooled_length(layer, len(x))
-    windows = _windows(_padded(x, before, after, 0), layer.pool_size, layer.stride, length)
+    length, before, windows = _pool_windows(layer, x, 0)
     y = windows[0].copy()
     for window in windows[1:]:
         y += window
-    real = _windows(_padded(np.ones(len(x), x.dtype), before, after, 0), layer.pool_size, layer.stride, length)
+    _first, real = _windows(np.ones(len(x), x.dtype), layer.pool_size, layer.stride, length, before, 0)
     y /= np.sum(real, axis=0)[:, None, None]
     return y
 

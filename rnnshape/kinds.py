@@ -474,9 +474,10 @@ class Conv1D(Layer):
         return _batch(input_shape) * length * self.kernel_size * input_shape[-1] * self.filters
 
     def working_elements(self, input_shape: Shape) -> int:
-        # The padded input, laid out features-first for one product per kernel step.
-        batch, length, features = _batch(input_shape), input_shape[1] or 1, input_shape[2]
-        return 2 * batch * (length + self.dilation_rate * self.kernel_size) * features
+        # The padded input the windows read (at most about three input lengths,
+        # however long the kernel: see forward._windows) and a window's copy.
+        batch, steps, features = _batch(input_shape), input_shape[1] or 1, input_shape[2]
+        return batch * features * (4 * steps + self.dilation_rate + 1)
 
 
 class Pooling1D(Layer):
@@ -505,7 +506,9 @@ class Pooling1D(Layer):
         return (batch, out, features)
 
     def working_elements(self, input_shape: Shape) -> int:
-        return math.prod(dim or 1 for dim in input_shape)  # the padded input
+        # The padded input the windows read: at most about three input lengths.
+        batch, steps, features = _batch(input_shape), input_shape[1] or 1, input_shape[2]
+        return batch * features * (3 * steps + 2)
 
 
 class MaxPooling1D(Pooling1D):

@@ -198,7 +198,7 @@ class _SpecReader:
         problem = f"{kind_word} needs its {spec_field.label} here ({_usage(kind_word, kind)}), got {got}"
         if field is not None and "=" in field:
             name, _, value = field.partition("=")
-            if name.lower() in {f.argument for f in kind.positional} | {"units", "size", "rate"}:
+            if name.lower() in {f.argument for f in kind.positional}:
                 # lstm:units=64: the Keras keyword where the spec wants the bare number.
                 example = ":".join([kind_word] + [value or "N"])
                 problem = (f"{spec_field.label} is the number right after the kind, without a name: "

@@ -222,3 +222,33 @@ def test_uneven_same_padding_against_the_reference(specs):
     first = forward(summary, weights, np.ones((1, 7, 3)))[0, 0]
     if specs.startswith("avgpool"):
         np.testing.assert_allclose(first, 1.0)  # padding never counts in a mean
+
+
+@pytest.mark.parametrize("specs", ["maxpool:100000:pad=same", "avgpool:100001:stride=1:pad=same",
+                                   "maxpool:7:stride=100000:pad=same", "conv1d:2:3000:pad=same",
+                                   "conv1d:2:1500:pad=causal:dilation=3", "conv1d:1:2:dilation=5"])
+def test_windows_far_longer_than_the_input_cost_what_the_input_does(specs):
+    """Positions that see only padding are skipped (they add nothing), so these
+    take a pass per input step, not per window position, and still equal the
+    reference. A regression: each of the 100000 positions was a pass over the data."""
+    summary = summarize(specs, (6, 2), 2)
+    rng = np.random.default_rng(2)
+    weights = [[rng.normal(0, 1, weight.shape) for weight in row.weights] for row in summary.rows]
+    x = rng.normal(0, 1, (2, 6, 2))
+    np.testing.assert_allclose(forward(summary, weights, x), reference.forward(summary, weights, x), rtol=1e-10)
+
+
+@pytest.mark.parametrize("size, stride, dilation, before", [(100000, 1, 1, 49999), (100000, 100000, 1, 49997),
+                                                            (3000, 1, 1, 1499), (1500, 1, 3, 4497), (2, 1, 5, 0)])
+def test_only_windows_that_see_the_input_are_visited(size, stride, dilation, before):
+    from rnnshape.forward import _windows
+
+    steps = 6
+    length = -(-steps // stride) if before else steps - dilation * (size - 1)
+    x = np.arange(1.0, steps + 1)
+    first, views = _windows(x, size, stride, length, before, 0.0, dilation)
+    assert len(views) <= 2 * steps  # not one per position of the window
+    assert all(view.shape == (length,) for view in views)
+    assert sum(view.sum() for view in views) == pytest.approx(
+        sum(x[t] for k in range(size) for j in range(length)
+            if 0 <= (t := k * dilation + j * stride - before) < steps))  # every real step read counts once
