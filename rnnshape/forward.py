@@ -153,7 +153,7 @@ def _result(layer, buffer: np.ndarray | None, states: list[np.ndarray], mask: np
         return states[0], states
     if zero_masked and mask is not None:
         states = [state.copy() for state in states]  # the last state may be a row of the buffer
-        buffer *= mask[:, None, :]
+        buffer.transpose(0, 2, 1)[~mask] = 0  # zeros, as Keras's where() gives, even beside an inf
     return (buffer[::-1] if layer.go_backwards else buffer), states
 
 
@@ -430,9 +430,16 @@ def conv1d(layer: Conv1D, arrays, x, mask=None, progress=None):
     before, _after = layer.padding_steps(steps)
     first, windows = _windows(x.transpose(0, 2, 1), layer.kernel_size, layer.strides, length, before, 0,
                               layer.dilation_rate)  # fmt: skip
-    y = np.zeros((length * batch, layer.filters), x.dtype)
+    y = product = None
     for position, window in enumerate(windows, first):
-        y += window.reshape(length * batch, features) @ kernel[position]
+        rows = window.reshape(length * batch, features)  # a view when the stride is 1
+        if y is None:
+            y = rows @ kernel[position]
+        else:  # into one buffer for every later position: fresh ones cost page faults
+            product = np.matmul(rows, kernel[position], out=product)
+            y += product
+    if y is None:  # every position sees only padding
+        y = np.zeros((length * batch, layer.filters), x.dtype)
     if bias is not None:
         y += bias
     y = y.reshape(length, batch, layer.filters).transpose(0, 2, 1)  # (L, F, B), a view

@@ -125,9 +125,13 @@ def plan_run(
                          "FILE.npy to run on real data, or fixed timesteps with -i T,D")  # fmt: skip
     else:
         shape = (declared.input_shape[0] or 1,) + declared.input_shape[1:]
-    concrete = declared
-    if shape != declared.input_shape:  # the batch, or the data's timesteps, fill in a None
-        concrete = infer([row.spec for row in declared.rows], shape[1:], shape[0], name=declared.model)
+    if shape == declared.input_shape:
+        concrete = declared
+    elif shape[1:] == declared.input_shape[1:]:  # only the batch is filled in
+        concrete = declared.with_batch(shape[0])
+    else:  # the data's timesteps fill in a None: lengths after them may change
+        concrete = infer([row.spec for row in declared.rows], shape[1:], shape[0], declared.convention,
+                         declared.model)  # fmt: skip
     plan = RunPlan(concrete, dtype, input_path, seed)
     limit = default_memory_limit() if max_memory is None else max_memory
     if plan.memory_bytes > limit:

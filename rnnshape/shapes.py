@@ -73,6 +73,18 @@ class Summary(Value):
     def non_trainable_params(self) -> int:
         return self.total_params - self.trainable_params
 
+    def with_batch(self, batch: int) -> Summary:
+        """The same model with a concrete batch dim in every shape: no layer's
+        other dims, names or weights depend on the batch, so nothing is inferred
+        again."""
+
+        def batched(shape: Shape) -> Shape:
+            return (batch,) + shape[1:]
+
+        rows = tuple(row.replace(input_shape=batched(row.input_shape), outputs=tuple(map(batched, row.outputs)))
+                     for row in self.rows)  # fmt: skip
+        return self.replace(input_shape=batched(self.input_shape), rows=rows)
+
     def to_dict(self) -> dict:
         """The JSON document of SPEC section 5 (plus the weights of each layer)."""
         return {

@@ -216,3 +216,10 @@ def test_frozen_layers_and_moving_statistics_are_non_trainable():
 ])
 def test_notes_say_where_a_mask_is_dropped(specs, dims, notes):
     assert list(summarize(specs, dims).warnings) == notes
+
+
+@pytest.mark.parametrize("stack", [stack for stack in KERAS_STACKS[::5] if "stateful" not in stack["spec"]],
+                         ids=stack_id)
+def test_with_batch_equals_inferring_with_that_batch(stack):
+    dims = stack["input"]
+    assert fixture_summary(stack).with_batch(5) == summarize(stack["spec"], dims, 5, name=stack["name"] or "sequential")
