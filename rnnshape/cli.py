@@ -88,8 +88,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
     noise:S; flags seq, back, state, nobias, act=NAME,
     merge=concat|sum|mul|ave|none, reset_after=false,
     recurrent_activation=NAME, stateful, stride=S, pad=valid|same|causal,
-    dilation=N, mask_zero, frozen, name=NAME (the README lists them all). One argument may hold several
-    specs; '-' reads them from stdin.
+    dilation=N, mask_zero, frozen, name=NAME (the README lists them all).
+    One argument may hold several specs; '-' reads them from stdin.
     """
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
                    "--save-output": save_output, "--max-memory": max_memory}  # fmt: skip

@@ -584,53 +584,7 @@ class RepeatVector(Layer):
         return (input_shape[0], self.n, input_shape[1])
 
 
-# Normalisation ---------------------------------------------------------------------
-
-
-class BatchNormalization(Layer):
-    """Over the last axis. In inference (all rnnshape runs) it uses the moving
-    mean and variance, which training updates but no gradient does: Keras counts
-    them as non-trainable."""
-
-    def __init__(self):
-        pass
-
-    keras_type = "BatchNormalization"
-    keras_name = "batch_normalization"
-    epsilon: ClassVar[float] = 1e-3
-
-    def output_shape(self, input_shape: Shape) -> Shape:
-        return input_shape
-
-    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
-        features = (input_shape[-1],)
-        if convention == "torch":  # running statistics are buffers, not parameters, in PyTorch
-            return [Weight("weight", features, "ones"), Weight("bias", features)]
-        return [Weight("gamma", features, "ones"), Weight("beta", features),
-                Weight("moving_mean", features, "zeros", trainable=False),
-                Weight("moving_variance", features, "ones", trainable=False)]  # fmt: skip
-
-
-class LayerNormalization(Layer):
-    """Each sample's (and step's) features to mean 0 and variance 1, then scaled and shifted."""
-
-    def __init__(self):
-        pass
-
-    keras_type = "LayerNormalization"
-    keras_name = "layer_normalization"
-    epsilon: ClassVar[float] = 1e-3
-
-    def output_shape(self, input_shape: Shape) -> Shape:
-        return input_shape
-
-    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
-        features = (input_shape[-1],)
-        names = ("weight", "bias") if convention == "torch" else ("gamma", "beta")
-        return [Weight(names[0], features, "ones"), Weight(names[1], features)]
-
-
-# Shape-keeping layers without weights -------------------------------------------
+# Shape-keeping layers ---------------------------------------------------------------
 
 
 class ShapeKeeping(Layer):
@@ -638,6 +592,47 @@ class ShapeKeeping(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
+
+
+class Normalization(ShapeKeeping):
+    """Over the last axis, with Keras's epsilon, then scaled by gamma and shifted by beta."""
+
+    def __init__(self):
+        pass
+
+    epsilon: ClassVar[float] = 1e-3
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        features = (input_shape[-1],)
+        names = ("weight", "bias") if convention == "torch" else ("gamma", "beta")
+        scale_and_shift = [Weight(names[0], features, "ones"), Weight(names[1], features)]
+        if convention == "torch":  # running statistics are buffers, not parameters, in PyTorch
+            return scale_and_shift
+        return scale_and_shift + self.statistics(features)
+
+    def statistics(self, features: tuple[int]) -> list[Weight]:
+        """Weights kept beside gamma and beta (in Keras's get_weights() order)."""
+        return []
+
+
+class BatchNormalization(Normalization):
+    """In inference (all rnnshape runs) it uses the moving mean and variance,
+    which training updates but no gradient does: Keras counts them as
+    non-trainable."""
+
+    keras_type = "BatchNormalization"
+    keras_name = "batch_normalization"
+
+    def statistics(self, features: tuple[int]) -> list[Weight]:
+        return [Weight("moving_mean", features, "zeros", trainable=False),
+                Weight("moving_variance", features, "ones", trainable=False)]  # fmt: skip
+
+
+class LayerNormalization(Normalization):
+    """Each sample's (and step's) features to mean 0 and variance 1."""
+
+    keras_type = "LayerNormalization"
+    keras_name = "layer_normalization"
 
 
 class Activation(ShapeKeeping):

@@ -246,7 +246,8 @@ def _rank_message(index: int, name: str, spec: LayerSpec, shape: Shape, rows: li
         given = f"but the input is {format_shape(shape)}"
         if layer.required_rank == 2:
             return f"layer {index} '{name}' needs (batch, features) {given}: give the input as -i FEATURES"
-        return f"layer {index} '{name}' needs (batch, timesteps, features) {given}: give the input as -i TIMESTEPS,FEATURES"
+        return (f"layer {index} '{name}' needs (batch, timesteps, features) {given}: "
+                "give the input as -i TIMESTEPS,FEATURES")  # fmt: skip
     previous = f"layer {index - 1} '{rows[-1].name}' returns {format_shape(shape)}"
     if layer.required_rank == 2:
         needs = f"layer {index} '{name}' needs (batch, features) but {previous}"
@@ -270,8 +271,9 @@ def _rank_message(index: int, name: str, spec: LayerSpec, shape: Shape, rows: li
 def _after_several_outputs(index: int, name: str, previous: Row) -> str:
     flag = previous.spec.layer.several_outputs_flag()
     return (f"layer {index} '{name}' comes after layer {index - 1} '{previous.name}', which returns "
-            f"{len(previous.outputs)} outputs (':{flag}'); in a Sequential model Keras would pass all of them "
-            f"to the next layer, which takes one: make layer {index - 1} the last layer, or drop ':{flag}'")  # fmt: skip
+            f"{len(previous.outputs)} outputs (':{flag}'); in a Sequential model Keras would pass all of "
+            f"them to the next layer, which takes one: make layer {index - 1} the last layer, or drop "
+            f"':{flag}'")  # fmt: skip
 
 
 def _unknown_features(where: str, shape: Shape, rows: list[Row]) -> str:
