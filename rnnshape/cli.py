@@ -101,7 +101,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         given = [option for option, value in run_options.items() if value is not None]
         if given and not run_forward:
             raise InputError(f"{given[0]} is an option of --run: add --run")
-        stack = parse(_spec_text(specs, spec_file))
+        text, from_file = _spec_text(specs, spec_file)
+        stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
         takes_ids = isinstance(stack[0].layer, Embedding)
         dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
         result = infer(stack, dims, batch, convention.lower(), name)
@@ -149,8 +150,9 @@ def _run(summary, dtype, seed, options, show_progress):
     return result
 
 
-def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> str:
-    """The spec text from the arguments, a file, or stdin ('-')."""
+def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool]:
+    """The spec text from the arguments, a file, or stdin ('-'), and whether it
+    came from a file or stdin (where '#' starts a comment)."""
     if spec_file is not None and specs:
         raise InputError("give the specs either as arguments or with -f/--file, not both")
     if spec_file is None and specs == ("-",):
@@ -160,13 +162,13 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> str:
             raise InputError("'-' (read specs from stdin) must be the only SPEC")
         if not specs:
             raise InputError("no layers given: write specs such as 'simple:3', or '-' to read them from stdin")
-        return " ".join(specs)
+        return " ".join(specs), False
     where = "standard input" if spec_file == "-" else f"'{spec_file}'"
     try:
         if spec_file == "-":
-            return sys.stdin.buffer.read().decode("utf-8")
+            return sys.stdin.buffer.read().decode("utf-8"), True
         with open(spec_file, encoding="utf-8") as handle:
-            return handle.read()
+            return handle.read(), True
     except UnicodeDecodeError:
         raise InputError(f"cannot read specs from {where}: it is not UTF-8 text") from None
     except OSError as error:

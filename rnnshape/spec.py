@@ -81,14 +81,18 @@ class SpecError(InputError):
         super().__init__(f"bad spec for layer {index}: {problem}\n  {spec}\n  {marker}")
 
 
-def split_specs(text: str) -> list[str]:
-    """The whitespace-separated specs of ``text``; ``#`` starts a comment."""
-    return _COMMENT.sub(" ", text).split()
+def split_specs(text: str, comments: bool = True) -> list[str]:
+    """The whitespace-separated specs of ``text``; with ``comments``, ``#`` starts one."""
+    return (_COMMENT.sub(" ", text) if comments else text).split()
 
 
-def parse(source: str | Iterable[str]) -> list[LayerSpec]:
-    """Parse a whole stack: one string of specs, or an iterable of such strings."""
-    texts = split_specs(source if isinstance(source, str) else "\n".join(source))
+def parse(source: str | Iterable[str], comments: bool = True) -> list[LayerSpec]:
+    """Parse a whole stack: one string of specs, or an iterable of such strings.
+
+    ``comments=False`` reads ``#`` as an ordinary character, as the command line
+    does (a shell has its own comments, so a '#' inside an argument is meant, or
+    a mistake to report, never a silent cut)."""
+    texts = split_specs(source if isinstance(source, str) else "\n".join(source), comments)
     if not texts:
         raise InputError("no layers given: write specs such as 'simple:3' or 'bi:lstm:8:seq'")
     specs = [parse_spec(text, index) for index, text in enumerate(texts, 1)]
@@ -330,6 +334,8 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def _unknown_kind(word: str) -> str:
+    if word.startswith("#"):
+        return "'#' starts a comment only in a spec file or stdin (-f FILE, or -); on the command line it is text"
     lowered = word.lower()
     # Keras's own names for a kind: SimpleRNN, TimeDistributed, max_pooling1d ...
     keras_words = {}

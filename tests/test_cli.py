@@ -339,3 +339,13 @@ def test_wider_bad_input_exits_2(args, words):
 def test_stateful_with_a_batch_runs():
     document = json.loads(ok("-i", "5,3", "-b", "4", "lstm:4:stateful:seq", "lstm:2:stateful", "--run", "--json"))
     assert document["run"]["output_shape"] == [4, 2]
+
+
+def test_hash_is_an_ordinary_character_on_the_command_line(tmp_path):
+    """SPEC section 1: only files and stdin have comments; a '#' in an argument is never a silent cut."""
+    assert "got '3#x'" in bad("-i", "4,2", "simple:3#x")
+    assert "'#' starts a comment only in a spec file or stdin" in bad("-i", "4,2", "simple:3", "#", "comment")
+    assert json.loads(ok("-i", "4", "dense:3:name=a#b", "--json"))["layers"][0]["name"] == "a#b"
+    specs = tmp_path / "specs.txt"
+    specs.write_text("dense:3  # a comment\n")
+    assert [layer["spec"] for layer in json.loads(ok("-i", "4", "-f", str(specs), "--json"))["layers"]] == ["dense:3"]
