@@ -117,7 +117,11 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
 
         from .render import print_run, print_table
 
-        console = rich.console.Console(highlight=False)
+        class Console(rich.console.Console):
+            def on_broken_pipe(self) -> None:
+                raise BrokenPipeError  # rich would exit 1 itself; every format ends the same way
+
+        console = Console(highlight=False)
         print_table(result, dtype, console)
         if statistics:
             print_run(statistics, console)
@@ -195,16 +199,55 @@ def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str |
 
 
 def run() -> None:
-    """Console-script entry point: main() with the last-resort error handling."""
+    """Console-script entry point: main() with the exit-status contract of the
+    README. Bad input, and any failure of memory, files or streams, is status 2
+    with one message; Ctrl-C is 130; a reader that goes away (| head) ends the
+    run quietly with 0; anything else is a bug (1), reported without a traceback."""
     try:
-        main(prog_name="rnnshape")
+        if sys.stdout is None:  # started with stdout closed (>&-): the output would vanish
+            raise OSError("standard output is closed: nothing could be printed")
+        status = main(prog_name="rnnshape", standalone_mode=False)
+        sys.stdout.flush()  # a full disk or device says so here, not at interpreter exit
+    except click.exceptions.Abort as error:  # click's form of Ctrl-C (and of EOF at a prompt)
+        _exit(130 if isinstance(error.__cause__, KeyboardInterrupt) or error.__cause__ is None else 1)
     except KeyboardInterrupt:
-        sys.exit(130)
+        _exit(130)
+    except click.ClickException as error:
+        error.show()
+        _exit(error.exit_code)
     except BrokenPipeError:
-        # The reader went away (| head); say nothing and do not let Python complain at exit.
-        sys.stderr.close()
-        sys.exit(1)
+        _quiet_exit(0)  # the reader has what it wanted
+    except MemoryError:
+        _fail("not enough memory for this: free some, or shrink the stack or the batch")
+    except OSError as error:
+        where = f" '{error.filename}'" if error.filename else ""
+        _fail(f"{error.strerror or error}{where}")
     except Exception as error:  # noqa: BLE001 - anything here is a bug; report it, no traceback
         print(f"rnnshape: internal error: {type(error).__name__}: {error}\n"
               "This is a bug in rnnshape; please report it with the command you ran.", file=sys.stderr)  # fmt: skip
-        sys.exit(1)
+        _exit(1)
+    else:
+        _exit(status or 0)
+
+
+def _fail(message: str) -> None:
+    try:
+        print(f"Error: {message}", file=sys.stderr)
+    finally:
+        _exit(2)
+
+
+def _quiet_exit(status: int) -> None:
+    """Exit without Python's complaint about flushing a closed stream."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+    _exit(status)
+
+
+def _exit(status: int) -> None:
+    sys.exit(status)

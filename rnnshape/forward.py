@@ -38,12 +38,12 @@ from .activations import ACTIVATIONS, FEATURES, PER_VECTOR, gate_activation
 from .kinds import (
     GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
     Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
-    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, same_padding,
-    window_length,
+    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, projection_block,
+    same_padding, window_length,
 )  # fmt: skip
 from .shapes import Summary
 
-Progress = Callable[[], None]  # called once per time step of every recurrent layer
+Progress = Callable[[], None]  # called once per projection block and time step of every recurrent layer
 
 
 def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
@@ -100,6 +100,21 @@ def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.n
     y = np.matmul(np.ascontiguousarray(kernel.T), x)
     if bias is not None:
         y += bias[:, None]
+    return y
+
+
+def _project_steps(x: np.ndarray, kernel: np.ndarray, progress: Progress | None) -> np.ndarray:
+    """kernel^T @ x[t] for every step, (T, D, B) -> (T, N, B), in blocks of steps
+    (``kinds.projection_block``): between blocks Ctrl-C acts and progress is
+    reported, so a long run answers both from its first second."""
+    steps, features, batch = x.shape
+    kernel_t = np.ascontiguousarray(kernel.T)
+    y = np.empty((steps, kernel_t.shape[0], batch), np.result_type(kernel_t, x))
+    block = projection_block(batch, features, kernel_t.shape[0])
+    for start in range(0, steps, block):
+        np.matmul(kernel_t, x[start : start + block], out=y[start : start + block])
+        if progress:
+            progress()
     return y
 
 
@@ -189,7 +204,7 @@ def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_maske
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     act = ACTIVATIONS[layer.activation]
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
-    H = _project(x, kernel, None)  # x[t] @ kernel, becoming h[t] in place
+    H = _project_steps(x, kernel, progress)  # x[t] @ kernel, becoming h[t] in place
     h = np.zeros(H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
     bias = _column(bias, H.dtype)
@@ -218,7 +233,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     reordered = [None if array is None else array[..., order] for array in (kernel, recurrent_kernel, bias)]
     (kernel, recurrent_kernel, bias), gate, _ = _gate_weights(layer, *reordered, slice(0, 3 * units))
     act = ACTIVATIONS[layer.activation]
-    Z = _project(x, kernel, None)
+    Z = _project_steps(x, kernel, progress)
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
     bias = _column(bias, Z.dtype)
     batch, dtype = Z.shape[2], Z.dtype
@@ -275,7 +290,7 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
         step_bias = _column(np.r_[input_bias[: 2 * units] + recurrent_bias[: 2 * units],
                                   recurrent_bias[2 * units :]], kernel.dtype)  # fmt: skip
         hidden_bias = _column(input_bias[2 * units :], kernel.dtype)
-    X = _project(x, kernel, None)
+    X = _project_steps(x, kernel, progress)
     batch, dtype = X.shape[2], X.dtype
     H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
     h = np.zeros((units, batch), dtype)

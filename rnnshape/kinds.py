@@ -78,6 +78,17 @@ def _product(dims) -> int | None:
     return None if None in dims else math.prod(dims)
 
 
+# Multiply-adds per block of a recurrent layer's input projection: small enough
+# that Ctrl-C acts and the progress bar moves within a fraction of a second,
+# large enough that the blocks' matrix products run at full speed.
+PROJECTION_BLOCK_MULT_ADDS = 2**26
+
+
+def projection_block(batch: int, features: int, width: int) -> int:
+    """Timesteps per block of an input projection (batch x features -> width per step)."""
+    return max(1, PROJECTION_BLOCK_MULT_ADDS // max(1, batch * features * width))
+
+
 class Layer(Value):
     """What every kind provides; see the module docstring."""
 
@@ -212,7 +223,10 @@ class Recurrent(Layer):
         return timesteps * batch * self.units * (self.gates + 1) + 8 * batch * self.units
 
     def progress_steps(self, input_shape: Shape) -> int:
-        return input_shape[1] or 0
+        # Every block of the input projection, then every step of the loop.
+        timesteps = input_shape[1] or 0
+        block = projection_block(_batch(input_shape), input_shape[2], self.gates * self.units)
+        return -(-timesteps // block) + timesteps
 
 
 class SimpleRNN(Recurrent):
