@@ -11,12 +11,13 @@ import sys
 import click
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, printable
 from .kinds import CONVENTIONS, Embedding
 from .shapes import DTYPE_BYTES, infer
 from .spec import parse, parse_dims
 
 FORMATS = ("table", "plain", "markdown", "json")
+MAX_SPEC_BYTES = 1024**2  # spec text read from a file or stdin
 
 SUMMARY_EXAMPLES = """
 \b
@@ -33,9 +34,13 @@ Examples:
 
 
 class BadInput(click.ClickException):
-    """A library InputError, shown as click shows its own errors: 'Error: ...', exit 2."""
+    """A library InputError, shown as click shows its own errors: 'Error: ...', exit 2.
+    Whatever the user typed in it is shown escaped (errors.printable)."""
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(printable(message, keep="\n"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,8 +77,8 @@ def main() -> None:
 @click.option("--input-data", metavar="FILE.npy", help="Input for --run (default: random from --seed).")
 @click.option("--save-output", metavar="FILE", help="Write the output of --run: .npy data, or an .npz archive "
               "of every output when the last layer has several.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the random weights and input of --run.")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
 def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, name, convention, dtype,
@@ -92,7 +97,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
     One argument may hold several specs; '-' reads them from stdin.
     """
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
-                   "--save-output": save_output, "--max-memory": max_memory}  # fmt: skip
+                   "--save-output": save_output, "--max-memory": max_memory, "--seed": seed}  # fmt: skip
     dtype = dtype.lower()
     try:
         if as_json and fmt not in (None, "json"):
@@ -106,7 +111,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         takes_ids = isinstance(stack[0].layer, Embedding)
         dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
         result = infer(stack, dims, batch, convention.lower(), name)
-        run = _run(result, dtype, seed, run_options, show_progress=fmt != "json") if run_forward else None
+        run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json") if run_forward else None
     except InputError as error:
         raise BadInput(str(error)) from None
     for note in result.warnings:
@@ -170,9 +175,14 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool
     where = "standard input" if spec_file == "-" else f"'{spec_file}'"
     try:
         if spec_file == "-":
-            return sys.stdin.buffer.read().decode("utf-8"), True
-        with open(spec_file, encoding="utf-8") as handle:
-            return handle.read(), True
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(spec_file, "rb") as handle:
+                data = handle.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:  # /dev/zero, `yes |`: never read without end
+            raise InputError(f"the specs in {where} are longer than {MAX_SPEC_BYTES // 1024**2} MiB, the limit "
+                             "(a whole model's specs take a few hundred bytes)")  # fmt: skip
+        return data.decode("utf-8-sig"), True  # -sig: an editor's byte-order mark is not part of a spec
     except UnicodeDecodeError:
         raise InputError(f"cannot read specs from {where}: it is not UTF-8 text") from None
     except OSError as error:

@@ -15,3 +15,13 @@ class ShapeError(InputError):
 
     Kinds raise it knowing only themselves; the shape engine adds the layer's
     number and name to the message."""
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with its control and invisible characters (escape codes, a
+    right-to-left override, a BOM) written as escapes, as Python writes them:
+    an error message must show what was typed, never act on the terminal.
+    Characters in ``keep`` (a message's own newlines) stay as they are."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char in keep else ascii(char)[1:-1] for char in text)

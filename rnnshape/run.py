@@ -134,10 +134,15 @@ def plan_run(
                          declared.model)  # fmt: skip
     plan = RunPlan(concrete, dtype, input_path, seed)
     limit = default_memory_limit() if max_memory is None else max_memory
-    if plan.memory_bytes > limit:
-        raise InputError(f"this run needs about {readable_size(plan.memory_bytes)}, more than the "
+    needed = plan.memory_bytes
+    if needed > limit:
+        total = total_memory()
+        if total is not None and needed > total:  # no limit would help: do not suggest one
+            raise InputError(f"this run needs about {readable_size(needed)}, more than this machine's "
+                             f"{readable_size(total)} of memory: shrink the stack, the batch or the timesteps")  # fmt: skip
+        raise InputError(f"this run needs about {readable_size(needed)}, more than the "
                          f"{readable_size(limit)} allowed: raise the limit with --max-memory "
-                         f"(e.g. --max-memory {_suggested_limit(plan.memory_bytes)}), or shrink the stack")  # fmt: skip
+                         f"(e.g. --max-memory {_suggested_limit(needed)}), or shrink the stack")  # fmt: skip
     return plan
 
 
@@ -229,19 +234,29 @@ def _flops(summary: Summary) -> int:
     return 2 * sum(row.spec.layer.mult_adds(row.input_shape) or 0 for row in summary.rows)
 
 
-def available_memory() -> int | None:
-    """Bytes the OS says it can still give (MemAvailable), if it says."""
+def _meminfo(key: str, pages: str) -> int | None:
+    """A /proc/meminfo figure in bytes, else the sysconf one, if the OS says."""
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def available_memory() -> int | None:
+    """Bytes the OS says it can still give (MemAvailable), if it says."""
+    return _meminfo("MemAvailable", "SC_AVPHYS_PAGES")
+
+
+def total_memory() -> int | None:
+    """Bytes of memory the machine has (MemTotal), if the OS says."""
+    return _meminfo("MemTotal", "SC_PHYS_PAGES")
 
 
 def default_memory_limit() -> int:
@@ -254,11 +269,14 @@ _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
 def parse_memory(text: str) -> int:
-    """'512M', '2G', '1.5GB', '2GiB', '1000000' -> bytes (1024-based units)."""
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    """'512M', '2G', '1.5GB', '2GiB', '1000000' -> bytes (1024-based units), exactly."""
+    from fractions import Fraction
+
+    match = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{0,30})?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
     if not match:
-        raise InputError(f"bad --max-memory '{text}': give bytes or a size such as 512M or 2G")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
+        raise InputError(f"bad --max-memory '{text[:40]}': give bytes or a size such as 512M or 2G "
+                         "(at most 30 digits)")  # fmt: skip
+    return int(Fraction(match.group(1)) * _UNITS[match.group(2)])
 
 
 def _suggested_limit(needed: int) -> str:

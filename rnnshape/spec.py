@@ -14,7 +14,7 @@ import math
 import re
 from typing import Iterable
 
-from .errors import InputError
+from .errors import InputError, printable
 from .kinds import ACTIVATIONS, ALIASES, KINDS, RECURRENT_KINDS, WRAPPED_KINDS, Bidirectional, Layer
 from .values import Value
 
@@ -77,8 +77,12 @@ class SpecError(InputError):
     def __init__(self, spec: str, index: int, start: int, end: int, problem: str):
         end = max(end, start + 1)  # an empty field still gets one caret
         self.spec, self.index, self.start, self.end, self.problem = spec, index, start, end, problem
-        marker = " " * start + "^" * (end - start)
-        super().__init__(f"bad spec for layer {index}: {problem}\n  {spec}\n  {marker}")
+        # Control and invisible characters are shown escaped (a spec cannot move
+        # the cursor or reverse the line), and the marker follows the escapes.
+        shown = [printable(char) for char in spec]
+        before, under = len("".join(shown[:start])), max(1, len("".join(shown[start:end])))
+        marker = " " * before + "^" * under
+        super().__init__(f"bad spec for layer {index}: {printable(problem)}\n  {''.join(shown)}\n  {marker}")
 
 
 def split_specs(text: str, comments: bool = True) -> list[str]:
@@ -299,14 +303,18 @@ def parse_dims(text: str, option: str = "-i") -> tuple[int | None, ...]:
     if parts and parts[-1] == "" and len(parts) > 1:  # "(10,)" as Python writes a 1-tuple
         parts.pop()
     dims: list[int | None] = []
+    examples = {"-t": "-t 10 or -t None", "-d": "-d 5"}.get(option, f"{option} 10,5 or {option} None,5")
     for part in parts:
         if part.lower() == "none":
             dims.append(None)
-        elif _NUMBER.fullmatch(part) and len(part) <= MAX_DIGITS:
+        elif _NUMBER.fullmatch(part) and len(part) > MAX_DIGITS:
+            raise InputError(f"bad input shape {option}: a dim has more than {MAX_DIGITS} digits")
+        elif _NUMBER.fullmatch(part):
             dims.append(int(part))
         else:
-            raise InputError(f"bad input shape {option} '{text}': each dim must be a whole number "
-                             f"or None, as in {option} 10,5 or {option} None,5")  # fmt: skip
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise InputError(f"bad input shape {option} '{shown}': each dim must be a whole number "
+                             f"or None, as in {examples}")  # fmt: skip
     return tuple(dims)
 
 

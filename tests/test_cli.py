@@ -237,7 +237,12 @@ def test_float64_run():
     (["-i", "4,5", "simple:3", "--save-output", "y.npy"], "--save-output is an option of --run"),
     (["-i", "4,5", "simple:3", "--run", "--dtype", "float16"], "float32 or float64"),
     (["-i", "None,5", "simple:3", "--run"], "None timesteps: give --input-data"),
-    (["-i", "10,5", "simple:10000000:seq", "--run"], "raise the limit with --max-memory"),
+    (["-i", "10,5", "simple:10000000:seq", "--run"], "more than this machine's"),
+    (["-i", "100,64", "lstm:64:seq", "-b", "32", "--run", "--max-memory", "1M"], "raise the limit with --max-memory"),
+    (["-i", "4,5", "simple:3", "--seed", "3"], "--seed is an option of --run: add --run"),
+    (["-i", "4,5", "simple:3", "--run", "--max-memory", "9" * 400], "at most 30 digits"),
+    (["-t", "x", "-d", "5", "simple:3"], "as in -t 10 or -t None"),
+    (["-i", "2," + "9" * 150, "simple:3"], "a dim has more than 100 digits"),
     (["-i", "4,5", "simple:3", "--run", "--max-memory", "lots"], "bad --max-memory"),
     (["-i", "4,5", "simple:3", "--run", "--max-memory", "100"], "more than the 100.00 B allowed"),
     (["-i", "4,5", "simple:3", "--run", "--weights", "/nonexistent.npz"], "no such file"),
@@ -349,3 +354,20 @@ def test_hash_is_an_ordinary_character_on_the_command_line(tmp_path):
     specs = tmp_path / "specs.txt"
     specs.write_text("dense:3  # a comment\n")
     assert [layer["spec"] for layer in json.loads(ok("-i", "4", "-f", str(specs), "--json"))["layers"]] == ["dense:3"]
+
+
+def test_spec_input_is_bounded_and_a_bom_is_accepted(tmp_path):
+    """Issue 7: /dev/zero or `yes |` as specs end at once with a message, not with all the memory."""
+    assert "longer than 1 MiB, the limit" in bad("-i", "2,10", "-", input=b"simple:3 " * 200_000)
+    assert "longer than 1 MiB, the limit" in bad("-i", "2,10", "-f", "/dev/zero")
+    specs = tmp_path / "specs.txt"
+    specs.write_bytes(b"\xef\xbb\xbfsimple:3\n")  # as some editors save UTF-8
+    assert json.loads(ok("-i", "2,10", "-f", str(specs), "--json"))["total_params"] == 42
+
+
+def test_control_characters_in_errors_are_shown_escaped():
+    message = bad("-i", "2,10", "simple:3:\x1b[31mred\u202e")
+    assert "\x1b" not in message and "\u202e" not in message
+    lines = message.splitlines()
+    assert lines[0] == "Error: bad spec for layer 1: unknown flag '\\x1b[31mred\\u202e' for simple"
+    assert lines[1] == "  simple:3:\\x1b[31mred\\u202e" and lines[2] == "  " + " " * 9 + "^" * 17

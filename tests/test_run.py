@@ -75,7 +75,8 @@ def test_half_precision_is_refused():
 
 
 def test_memory_guard_refuses_before_allocating():
-    with pytest.raises(InputError, match=r"needs about .* TB, more than .* allowed: raise the limit with --max-memory"):
+    # More than the machine has: no --max-memory would help, so none is suggested.
+    with pytest.raises(InputError, match=r"needs about .* TB, more than this machine's .* of memory: shrink"):
         plan_run("simple:10000000:seq", (10, 5))
     with pytest.raises(InputError) as refusal:
         plan_run("lstm:64:seq", (100, 64), batch_size=32, max_memory=1024 * 1024)
@@ -89,7 +90,13 @@ def test_parse_memory(text, size):
     assert parse_memory(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "lots", "-1G", "2X", "1.2.3M"])
+def test_parse_memory_is_exact_for_any_size_it_takes():
+    assert parse_memory("9" * 30) == int("9" * 30)
+    assert parse_memory("189211T") == 189211 * 1024**4
+    assert parse_memory("0.1K") == 102
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-1G", "2X", "1.2.3M", "9" * 31, "9" * 400, "1" * 10**6])
 def test_parse_memory_refuses(text):
     with pytest.raises(InputError, match="bad --max-memory"):
         parse_memory(text)
