@@ -138,9 +138,14 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
 
 def _run(summary, dtype, seed, options, show_progress):
     """The forward pass of --run, with its files; numpy is imported only here."""
-    from .run import execute, parse_memory, plan_run, save_outputs
-    from .weights import save_weights
+    from .files import check_destination, write_files
+    from .run import execute, outputs_writer, parse_memory, plan_run
+    from .weights import weights_writer
 
+    destinations = {option: options[option] for option in ("--save-output", "--save-weights")
+                    if options[option] is not None}
+    for option, path in destinations.items():  # before the run, not after it
+        check_destination(path, option)
     max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] else None
     plan = plan_run(summary, dtype=dtype, input_path=options["--input-data"], seed=seed, max_memory=max_memory)
     if show_progress and plan.expected_seconds > 1 and sys.stderr.isatty():
@@ -152,10 +157,8 @@ def _run(summary, dtype, seed, options, show_progress):
             result = execute(plan, options["--weights"], lambda: bar.advance(task))
     else:
         result = execute(plan, options["--weights"])
-    if options["--save-output"]:
-        save_outputs(options["--save-output"], result.outputs)
-    if options["--save-weights"]:
-        save_weights(options["--save-weights"], result.weights)
+    writers = {"--save-output": outputs_writer(result.outputs), "--save-weights": weights_writer(result.weights)}
+    write_files([(option, path, writers[option]) for option, path in destinations.items()])
     return result
 
 

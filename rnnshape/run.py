@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import InputError
+from .files import Writer, check_destination, write_files
 from .forward import Progress, run_memory_bytes, timed_forward
 from .kinds import Embedding
 from .render import readable_size
@@ -216,17 +217,18 @@ def _open_npy(path: str, mmap_mode: str | None = None) -> np.ndarray:
     return array
 
 
+def outputs_writer(outputs: list[np.ndarray]) -> Writer:
+    """What writes one output as .npy data, or several as an .npz archive
+    (arr_0, arr_1, ... in Keras's order)."""
+    if len(outputs) == 1:
+        return lambda handle: np.save(handle, outputs[0])
+    return lambda handle: np.savez(handle, *outputs)
+
+
 def save_outputs(path: str, outputs: list[np.ndarray], option: str = "--save-output") -> None:
-    """One output as .npy data, several as an .npz archive (arr_0, arr_1, ... in
-    Keras's order), written at exactly ``path`` (NumPy would append a suffix)."""
-    try:
-        with open(path, "wb") as handle:
-            if len(outputs) == 1:
-                np.save(handle, outputs[0])
-            else:
-                np.savez(handle, *outputs)
-    except OSError as error:
-        raise InputError(f"cannot write {option} '{path}': {error.strerror or error}") from None
+    """Write the outputs at exactly ``path`` (NumPy would append a suffix), whole or not at all."""
+    check_destination(path, option)
+    write_files([(option, path, outputs_writer(outputs))])
 
 
 def _flops(summary: Summary) -> int:

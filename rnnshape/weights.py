@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 
 from .errors import InputError
+from .files import Writer, check_destination, write_files
 from .kinds import Weight
 from .shapes import Summary
 
@@ -114,9 +115,12 @@ def _match(path: str, arrays: dict[str, np.ndarray], summary: Summary, dtype: st
     return loaded
 
 
+def weights_writer(weights: list[list[np.ndarray]]) -> Writer:
+    """What writes the weights as np.savez(FILE, *model.get_weights()) would."""
+    return lambda handle: np.savez(handle, *[array for arrays in weights for array in arrays])
+
+
 def save_weights(path: str, weights: list[list[np.ndarray]]) -> None:
-    """Write the weights as np.savez(path, *model.get_weights()) would."""
-    try:
-        np.savez(path, *[array for arrays in weights for array in arrays])
-    except OSError as error:
-        raise InputError(f"cannot write --save-weights '{path}': {error.strerror or error}") from None
+    """Write the weights at exactly ``path``, whole or not at all (``files``)."""
+    check_destination(path, "--save-weights")
+    write_files([("--save-weights", path, weights_writer(weights))])

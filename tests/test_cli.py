@@ -1,6 +1,7 @@
 """The command line end to end (click's CliRunner): specs in, text out, exit statuses."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -371,3 +372,15 @@ def test_control_characters_in_errors_are_shown_escaped():
     lines = message.splitlines()
     assert lines[0] == "Error: bad spec for layer 1: unknown flag '\\x1b[31mred\\u202e' for simple"
     assert lines[1] == "  simple:3:\\x1b[31mred\\u202e" and lines[2] == "  " + " " * 9 + "^" * 17
+
+
+def test_output_paths_are_checked_before_the_run_and_all_or_nothing(tmp_path):
+    ok_path, missing = tmp_path / "ok.npy", tmp_path / "missing" / "w.npz"
+    message = bad("-i", "4,3", "simple:2", "--run", "--save-output", str(ok_path), "--save-weights", str(missing))
+    assert f"cannot write --save-weights '{missing}': no folder" in message
+    assert not ok_path.exists()  # nothing is written when one destination fails
+    assert "it is a folder" in bad("-i", "4,3", "simple:2", "--run", "--save-output", str(tmp_path))
+    assert "needs a file name" in bad("-i", "4,3", "simple:2", "--run", "--save-output", "")
+    assert "No space left on device" in bad("-i", "4,3", "simple:2", "--run", "--save-weights", "/dev/full")
+    ok("-i", "4,3", "simple:2", "--run", "--save-output", "/dev/null", "--json")
+    assert not os.path.exists("/dev/null.npy")
