@@ -18,6 +18,7 @@ from .spec import parse, parse_dims
 
 FORMATS = ("table", "plain", "markdown", "json")
 MAX_SPEC_BYTES = 1024**2  # spec text read from a file or stdin
+MIN_TABLE_WIDTH = 44  # the table is never narrower than 40 columns (Keras refuses below that)
 
 SUMMARY_EXAMPLES = """
 \b
@@ -126,8 +127,12 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
             def on_broken_pipe(self) -> None:
                 raise BrokenPipeError  # rich would exit 1 itself; every format ends the same way
 
-        console = Console(highlight=False)
-        print_table(result, dtype, console)
+        columns = terminal_width()
+        # rich gets the width the table is laid out for (it would read COLUMNS, or
+        # assume 80 on a dumb terminal, by itself), and at least the table's 40.
+        # (rich takes the width only with a height; on a dumb terminal it would assume 80 columns.)
+        console = Console(highlight=False, width=max(columns, MIN_TABLE_WIDTH), height=25)
+        print_table(result, dtype, console, columns)
         if statistics:
             print_run(statistics, console)
     else:
@@ -152,7 +157,8 @@ def _run(summary, dtype, seed, options, show_progress):
         import rich.console
         import rich.progress
 
-        with rich.progress.Progress(console=rich.console.Console(stderr=True), transient=True) as bar:
+        console = rich.console.Console(stderr=True, width=terminal_width(), height=25)
+        with rich.progress.Progress(console=console, transient=True) as bar:
             task = bar.add_task("forward pass", total=plan.time_steps)
             result = execute(plan, options["--weights"], lambda: bar.advance(task))
     else:
@@ -160,6 +166,23 @@ def _run(summary, dtype, seed, options, show_progress):
     writers = {"--save-output": outputs_writer(result.outputs), "--save-weights": weights_writer(result.weights)}
     write_files([(option, path, writers[option]) for option, path in destinations.items()])
     return result
+
+
+def terminal_width() -> int:
+    """The terminal's width, the one figure every table and bar is laid out for:
+    COLUMNS when it is a positive number, else the terminal's own, else 80."""
+    import os
+
+    text = os.environ.get("COLUMNS", "").strip()
+    if text.isdigit() and 0 < len(text) <= 5 and int(text) > 0:
+        return int(text)
+    import shutil
+
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (OSError, AttributeError, ValueError):
+        columns = shutil.get_terminal_size((80, 24)).columns if not text else 80
+    return columns if columns > 0 else 80
 
 
 def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool]:

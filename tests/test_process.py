@@ -120,3 +120,106 @@ def test_no_progress_when_stderr_is_piped_or_for_json():
     for extra in ([], ["--json"]):
         result = run(*LONG_RUN, *extra)
         assert result.returncode == 0 and result.stderr == ""
+
+
+# Real pseudo-terminals: widths, dumb terminals, Ctrl-C.
+
+
+def in_terminal(args, columns=80, env=None, interrupt_after=None, input=None):
+    """Run rnnshape on a real pseudo-terminal of `columns` columns (its controlling
+    terminal, as in a shell); optionally type Ctrl-C after some seconds. Returns
+    (exit status, everything the terminal showed)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    pid, leader = pty.fork()
+    if pid == 0:  # the child: size its terminal, then become rnnshape
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        os.execve(sys.executable, [sys.executable, "-m", "rnnshape", *args], {**(env or ENV)})
+    seen, start, typed = b"", time.monotonic(), False
+    if input is not None:
+        os.write(leader, input)
+    while True:
+        if interrupt_after is not None and not typed and time.monotonic() - start > interrupt_after:
+            os.write(leader, b"\x03")  # Ctrl-C, as typed: the terminal sends SIGINT
+            typed = True
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child is gone: all read
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if time.monotonic() - start > 120:
+            os.kill(pid, 9)
+            raise AssertionError(f"no end after 120 s: {seen[-300:]!r}")
+    _, status = os.waitpid(pid, 0)
+    os.close(leader)
+    return os.waitstatus_to_exitcode(status), seen.decode("utf-8", "replace")
+
+
+def table_lines(text):
+    return [line for line in text.splitlines() if line[:1] in "┏┃┡│├└"]
+
+
+@pytest.mark.parametrize("columns, width", [(30, 40), (60, 56), (100, 88), (200, 88)])
+def test_the_table_fits_the_terminal_and_is_never_cropped(columns, width):
+    env = {key: value for key, value in ENV.items() if key != "COLUMNS"}
+    status, seen = in_terminal(["summary", "-i", "2,10", "simple:3"], columns, {**env, "TERM": "xterm"})
+    assert status == 0
+    plain = __import__("re").sub(r"\x1b\[[0-9;]*m", "", seen)  # colours off, text left
+    lines = table_lines(plain)
+    assert lines and {len(line) for line in lines} == {width}
+    assert all(line.rstrip()[-1] in "┓┃┩│┤┘" for line in lines)  # the last column is whole
+    assert "Param" in plain and "42" in plain  # at 40 wide, Keras's header wraps "Param #" too
+
+
+def test_a_dumb_terminal_gets_the_table_for_its_width():
+    env = {**{key: value for key, value in ENV.items() if key != "COLUMNS"}, "TERM": "dumb"}
+    status, seen = in_terminal(["summary", "-i", "2,10", "simple:3"], 100, env)
+    assert status == 0 and {len(line) for line in table_lines(seen)} == {88} and "Param #" in seen
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", ""])
+def test_a_columns_of_no_use_means_unset(columns):
+    result = subprocess.run([sys.executable, "-m", "rnnshape", "summary", "-i", "2,10", "simple:3"],
+                            capture_output=True, text=True, env={**ENV, "COLUMNS": columns}, timeout=60)
+    assert result.returncode == 0 and {len(line) for line in table_lines(result.stdout)} == {76}
+
+
+def test_ctrl_c_while_waiting_for_specs_exits_130():
+    status, seen = in_terminal(["summary", "-i", "2,10", "-"], interrupt_after=1.0)
+    assert status == 130 and "Aborted" not in seen and "Traceback" not in seen
+
+
+def test_ctrl_c_during_a_long_run_exits_130():
+    status, seen = in_terminal(["summary", "-i", "3000,256", "-b", "128", "lstm:512:seq", "--run"],
+                               interrupt_after=1.5)
+    assert status == 130 and "Aborted" not in seen and "Traceback" not in seen
+
+
+@pytest.mark.parametrize("fmt", ["table", "plain", "markdown", "json"])
+def test_every_format_ends_quietly_with_0_on_a_closed_pipe(fmt):
+    reader = subprocess.Popen([sys.executable, "-m", "rnnshape", "summary", "-i", "100,128",
+                               " ".join(["lstm:8:seq"] * 2000), "--format", fmt],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    reader.stdout.readline()
+    reader.stdout.close()  # as `| head -1` does
+    assert reader.stderr.read() == b""
+    assert reader.wait(timeout=60) == 0
+
+
+def test_a_closed_or_full_stdout_is_an_error():
+    closed = subprocess.run(f"'{sys.executable}' -m rnnshape summary -i 2,10 simple:3 >&-", shell=True,
+                            capture_output=True, text=True, env=ENV, timeout=60)
+    assert closed.returncode == 2 and "standard output is closed" in closed.stderr
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "rnnshape", "summary", "-i", "2,10", "simple:3"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=60)
+    assert result.returncode == 2 and result.stderr == "Error: No space left on device\n"
