@@ -14,7 +14,7 @@ import zipfile
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, printable
 from .files import Writer, check_destination, write_files
 from .kinds import Weight
 from .shapes import Summary
@@ -58,18 +58,90 @@ def _orthogonal(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return q.T if rows < columns else q
 
 
+MAX_ARCHIVE_MEMBERS = 100_000  # far more weights than any model has
+
+
 def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
-    """The arrays of an .npz written by ``np.savez(path, *model.get_weights())``."""
-    archive = open_numpy_file(path, "--weights")
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise InputError(f"--weights '{path}' is a single .npy array; expected an .npz archive "
-                         "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
+    """The arrays of an .npz written by ``np.savez(path, *model.get_weights())``.
+
+    Every array is checked from its .npy header (name, count, shape, dtype)
+    against what the stack needs before a byte of its data is decompressed,
+    and then exactly that many bytes are read: an archive that claims more
+    (a zip bomb) is refused at once, in little memory. Nothing is unpickled."""
+    needed = [(index, row, weight) for index, row in enumerate(summary.rows, 1) for weight in row.weights]
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise _not_an_archive(path) from None
+    except FileNotFoundError:
+        raise InputError(f"--weights '{path}': no such file") from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read --weights '{path}': {getattr(error, 'strerror', None) or error}") from None
     with archive:
-        try:
-            arrays = {name: archive[name] for name in archive.files}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-            raise _file_error(path, "--weights", error) from None
-    return _match(path, arrays, summary, dtype)
+        members = archive.infolist()
+        if len(members) > MAX_ARCHIVE_MEMBERS:
+            raise InputError(f"--weights '{path}' holds {len(members)} files; the stack needs {len(needed)} arrays")
+        names = sorted(info.filename for info in members)
+        expected = [f"arr_{index}.npy" for index in range(len(members))]
+        if names != sorted(expected):
+            shown = ", ".join(name.removesuffix(".npy") for name in names[:4])
+            raise InputError(f"--weights '{path}' holds arrays named {printable(shown)}...; expected arr_0, arr_1, "
+                             "... as np.savez(FILE, *model.get_weights()) writes them")  # fmt: skip
+        if len(members) != len(needed):
+            if len(members) < len(needed):
+                index, row, weight = needed[len(members)]
+                detail = f"the first one missing is layer {index} '{row.name}' weight '{weight.name}' {weight.shape}"
+            else:
+                detail = f"{len(members) - len(needed)} too many"
+            raise InputError(f"--weights '{path}' holds {len(members)} arrays but the stack needs {len(needed)}: "
+                             f"{detail}")  # fmt: skip
+        loaded: list[list[np.ndarray]] = [[] for _ in summary.rows]
+        for number, (index, row, weight) in enumerate(needed):
+            where = f"arr_{number} of --weights '{path}' (layer {index} '{row.name}' weight '{weight.name}')"
+            array = _read_member(archive, f"arr_{number}.npy", weight.shape, where)
+            loaded[index - 1].append(array.astype(dtype))
+    return loaded
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple, where: str) -> np.ndarray:
+    """One .npy member, its header checked against ``shape`` before its data is read."""
+    info = archive.getinfo(name)
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            found, fortran_order, dtype = header(member, max_header_size=10_000)
+            if dtype.hasobject:
+                raise InputError(f"{where} holds Python objects, which rnnshape does not load (loading them can run "
+                                 "code): save plain numeric arrays")  # fmt: skip
+            if tuple(found) != tuple(shape):
+                raise InputError(f"{where} has shape {tuple(found)}, but the stack needs {tuple(shape)}")
+            if dtype.kind != "f":
+                raise InputError(f"{where} has dtype {dtype}; weights must be floating point")
+            size = math.prod(shape) * dtype.itemsize
+            if info.file_size != member.tell() + size:
+                raise InputError(f"{where} is {info.file_size} bytes in the archive, but its header says "
+                                 f"{member.tell() + size}: the file is damaged or crafted")  # fmt: skip
+            data = member.read(size)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as error:
+        raise InputError(f"{where} is not a readable .npy array: {printable(str(error))[:200]}") from None
+    if len(data) != size:
+        raise InputError(f"{where} ends early: the file is damaged")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _not_an_archive(path: str) -> InputError:
+    try:
+        with open(path, "rb") as handle:
+            single = handle.read(6) == b"\x93NUMPY"
+    except OSError:
+        single = False
+    if single:
+        return InputError(f"--weights '{path}' is a single .npy array; expected an .npz archive "
+                          "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
+    return InputError(f"--weights '{path}' is not an .npz archive: save the weights with "
+                      "np.savez(FILE, *model.get_weights())")  # fmt: skip
 
 
 def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):
@@ -87,32 +159,9 @@ def _file_error(path: str, option: str, error: Exception) -> InputError:
     if text.startswith("Object arrays") or "Python objects" in text:
         return InputError(f"{option} '{path}' holds object arrays, which rnnshape does not load "
                           "(loading them can run code): save plain numeric arrays")  # fmt: skip
-    return InputError(f"{option} '{path}' is not a NumPy .npy/.npz file: {error}")
-
-
-def _match(path: str, arrays: dict[str, np.ndarray], summary: Summary, dtype: str) -> list[list[np.ndarray]]:
-    names = [f"arr_{index}" for index in range(len(arrays))]
-    if sorted(arrays) != sorted(names):
-        raise InputError(f"--weights '{path}' holds arrays named {', '.join(sorted(arrays)[:4])}...; expected "
-                         "arr_0, arr_1, ... as np.savez(FILE, *model.get_weights()) writes them")  # fmt: skip
-    needed = [(index, row, weight) for index, row in enumerate(summary.rows, 1) for weight in row.weights]
-    if len(arrays) != len(needed):
-        if len(arrays) < len(needed):
-            index, row, weight = needed[len(arrays)]
-            detail = f"the first one missing is layer {index} '{row.name}' weight '{weight.name}' {weight.shape}"
-        else:
-            detail = f"{len(arrays) - len(needed)} too many"
-        raise InputError(f"--weights '{path}' holds {len(arrays)} arrays but the stack needs {len(needed)}: {detail}")
-    loaded: list[list[np.ndarray]] = [[] for _ in summary.rows]
-    for name, (index, row, weight) in zip(names, needed):
-        array = arrays[name]
-        where = f"{name} of --weights '{path}' (layer {index} '{row.name}' weight '{weight.name}')"
-        if array.shape != weight.shape:
-            raise InputError(f"{where} has shape {array.shape}, but the stack needs {weight.shape}")
-        if array.dtype.kind != "f":
-            raise InputError(f"{where} has dtype {array.dtype}; weights must be floating point")
-        loaded[index - 1].append(array.astype(dtype))
-    return loaded
+    if "allow_pickle" in text:  # NumPy's advice about pickles is for programmers, not for this option
+        return InputError(f"{option} '{path}' is not a NumPy .npy/.npz file")
+    return InputError(f"{option} '{path}' is not a NumPy .npy/.npz file: {printable(text)[:200]}")
 
 
 def weights_writer(weights: list[list[np.ndarray]]) -> Writer:

@@ -65,13 +65,13 @@ def test_bad_weight_files(tmp_path):
     refused(write(tmp_path, [], kernel=flat[0]), "expected arr_0, arr_1")
     objects = tmp_path / "objects.npz"
     np.savez(objects, *([np.array([{"a": 1}], dtype=object)] + flat[1:]))
-    refused(str(objects), "object arrays")
+    refused(str(objects), "holds Python objects, which rnnshape does not load")
     npy = tmp_path / "single.npy"
     np.save(npy, flat[0])
     refused(str(npy), "single .npy array")
     text = tmp_path / "text.npz"
     text.write_text("not a zip")
-    refused(str(text), "not a NumPy .npy/.npz file")
+    refused(str(text), "is not an .npz archive")
     refused(str(tmp_path / "missing.npz"), "no such file")
     with pytest.raises(InputError, match="cannot write"):
         save_weights(str(tmp_path / "no" / "such" / "dir.npz"), draw())
@@ -97,3 +97,52 @@ def test_every_declared_initialiser_is_known():
         assert _initial(Weight("w", (4, 8), name), rng).shape == (4, 8)
     with pytest.raises(ValueError, match="unknown initializer"):
         _initial(Weight("w", (4,), "he_normal"), rng)
+
+
+def zip_bomb(path, declared_shape, data_bytes):
+    """An .npz whose one member's header declares `declared_shape` (float32) and
+    whose data is `data_bytes` of zeros, compressed to almost nothing."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": declared_shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("arr_0.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            chunk = bytes(2**20)
+            for _ in range(data_bytes // len(chunk)):
+                member.write(chunk)
+    return str(path)
+
+
+def test_a_zip_bomb_is_refused_from_its_header(tmp_path):
+    """Issue 7: a 1 GiB array compressed to 1 MB was decompressed in full before anything was checked."""
+    import tracemalloc
+
+    summary = summarize("dense:4:nobias", (8,))
+    bomb = zip_bomb(tmp_path / "bomb.npz", (2**26,), 2**28)  # 256 MiB of zeros
+    assert (tmp_path / "bomb.npz").stat().st_size < 2**20
+    tracemalloc.start()  # NumPy's and zlib's allocations are traced too
+    try:
+        with pytest.raises(InputError, match=r"has shape \(67108864,\), but the stack needs \(8, 4\)"):
+            load_weights(bomb, summary, "float32")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20  # nowhere near the 256 MiB it would take
+
+
+def test_an_archive_that_claims_more_than_its_header_is_refused(tmp_path):
+    summary = summarize("dense:4:nobias", (8,))
+    crafted = zip_bomb(tmp_path / "crafted.npz", (8, 4), 2**24)  # right header, 16 MiB behind it
+    with pytest.raises(InputError, match="the file is damaged or crafted"):
+        load_weights(crafted, summary, "float32")
+
+
+def test_random_bytes_are_not_an_archive(tmp_path):
+    path = tmp_path / "random.npz"
+    path.write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(InputError) as caught:
+        load_weights(str(path), SUMMARY, "float32")
+    assert "is not an .npz archive" in str(caught.value) and "allow_pickle" not in str(caught.value)
