@@ -223,3 +223,25 @@ def test_a_closed_or_full_stdout_is_an_error():
         result = subprocess.run([sys.executable, "-m", "rnnshape", "summary", "-i", "2,10", "simple:3"],
                                 stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, timeout=60)
     assert result.returncode == 2 and result.stderr == "Error: No space left on device\n"
+
+
+@pytest.mark.parametrize("raised, status, message", [
+    (MemoryError(), 2, "Error: not enough memory for this"),
+    (OSError(28, "No space left on device", "out.npy"), 2, "Error: No space left on device 'out.npy'"),
+    (KeyboardInterrupt(), 130, ""),
+    (RuntimeError("surprise"), 1, "rnnshape: internal error: RuntimeError: surprise"),
+])
+def test_the_entry_point_turns_every_failure_into_its_status(monkeypatch, capsys, raised, status, message):
+    """Failures anywhere in a command (here raised by it as a whole) end with the README's
+    status and one message; 1 only for what can only be a bug."""
+    from rnnshape import cli
+
+    def command(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(cli, "main", command)
+    with pytest.raises(SystemExit) as exit:
+        cli.run()
+    assert exit.value.code == status
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(message) and "Traceback" not in captured.err
