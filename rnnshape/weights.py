@@ -10,6 +10,8 @@ fit the stack is refused with the layer, the weight and the shape it needs.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -69,6 +71,7 @@ def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarra
     and then exactly that many bytes are read: an archive that claims more
     (a zip bomb) is refused at once, in little memory. Nothing is unpickled."""
     needed = [(index, row, weight) for index, row in enumerate(summary.rows, 1) for weight in row.weights]
+    require_regular_file(path, "--weights")
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -144,8 +147,23 @@ def _not_an_archive(path: str) -> InputError:
                       "np.savez(FILE, *model.get_weights())")  # fmt: skip
 
 
+def require_regular_file(path: str, option: str) -> None:
+    """An array file must be a file: NumPy and zipfile seek in it, and a FIFO or
+    a device would be read (or waited on) without end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{option} '{path}': no such file") from None
+    except OSError as error:
+        raise InputError(f"cannot read {option} '{path}': {error.strerror or error}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or a device)"
+        raise InputError(f"{option} '{path}' is {kind}: give a .npy or .npz file")
+
+
 def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):
     """np.load without pickles, its failures turned into one clear InputError."""
+    require_regular_file(path, option)
     try:
         return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except FileNotFoundError:

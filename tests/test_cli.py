@@ -384,3 +384,13 @@ def test_output_paths_are_checked_before_the_run_and_all_or_nothing(tmp_path):
     assert "No space left on device" in bad("-i", "4,3", "simple:2", "--run", "--save-weights", "/dev/full")
     ok("-i", "4,3", "simple:2", "--run", "--save-output", "/dev/null", "--json")
     assert not os.path.exists("/dev/null.npy")
+
+
+def test_a_fifo_or_device_as_an_array_file_is_refused_not_waited_on(tmp_path):
+    """A regression: a FIFO as --weights hung for ever (a second open waited for a writer)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for option in ("--weights", "--input-data"):
+        assert "is not a regular file (a FIFO or a device)" in bad("-i", "4,3", "simple:2", "--run", option, str(fifo))
+    assert "is not a regular file" in bad("-i", "4,3", "simple:2", "--run", "--input-data", "/dev/zero")
+    assert "is a folder" in bad("-i", "4,3", "simple:2", "--run", "--weights", str(tmp_path))
