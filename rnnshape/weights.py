@@ -162,14 +162,34 @@ def require_regular_file(path: str, option: str) -> None:
 
 
 def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):
-    """np.load without pickles, its failures turned into one clear InputError."""
+    """np.load without pickles, its failures turned into one clear InputError.
+    An .npy file's header is checked first: a crafted one may declare more data
+    than the file holds (or more than any memory map can)."""
     require_regular_file(path, option)
     try:
+        with open(path, "rb") as handle:
+            if handle.read(6) == b"\x93NUMPY":
+                handle.seek(0)
+                _check_npy_header(handle, os.fstat(handle.fileno()).st_size, f"{option} '{path}'")
         return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except FileNotFoundError:
         raise InputError(f"{option} '{path}': no such file") from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+    except (ValueError, OSError, OverflowError, MemoryError, zipfile.BadZipFile, EOFError, SyntaxError) as error:
         raise _file_error(path, option, error) from None
+
+
+def _check_npy_header(handle, file_size: int, where: str) -> None:
+    """The header of an .npy file: no objects, and exactly the data it declares."""
+    version = np.lib.format.read_magic(handle)
+    header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _fortran_order, dtype = header(handle, max_header_size=10_000)
+    if dtype.hasobject:
+        raise InputError(f"{where} holds Python objects, which rnnshape does not load (loading them can run code): "
+                         "save plain numeric arrays")  # fmt: skip
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != file_size - handle.tell():
+        raise InputError(f"{where} declares {declared} bytes of data in its header but holds "
+                         f"{file_size - handle.tell()}: the file is damaged or crafted")  # fmt: skip
 
 
 def _file_error(path: str, option: str, error: Exception) -> InputError:

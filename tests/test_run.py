@@ -118,7 +118,7 @@ def save(tmp_path, array, name="x.npy"):
     ("emb:10:3 simple:2", (4,), None, np.zeros((2, 4)), "an embedding reads integer ids"),
     ("emb:10:3 simple:2", (4,), None, np.full((2, 4), 10), "ids from 10 to 10, but the embedding's vocabulary is 0..9"),
     ("emb:10:3 simple:2", (4,), None, np.full((2, 4), -1), "ids from -1"),
-    ("simple:3", (4, 5), None, np.array([{"a": 1}], dtype=object), "object array"),
+    ("simple:3", (4, 5), None, np.array([{"a": 1}], dtype=object), "holds Python objects, which rnnshape does not load"),
 ])
 def test_bad_input_data(tmp_path, specs, dims, batch, array, message):
     with pytest.raises(InputError, match=message):
@@ -135,3 +135,21 @@ def test_input_files_that_are_not_npy(tmp_path):
     text.write_text("hello")
     with pytest.raises(InputError, match="not a NumPy .npy/.npz file"):
         plan_run("simple:3", (4, 5), input_path=str(text))
+
+
+def test_a_crafted_npy_header_is_refused_before_loading(tmp_path):
+    """Found by benchmarks/fuzz_cli.py: a header declaring an enormous shape made the
+    memory map overflow (an internal error); a header must match the file's size."""
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (1301378, 885923616818)})  # fmt: skip
+    path = tmp_path / "x.npy"
+    path.write_bytes(header.getvalue() + b"x" * 100)
+    with pytest.raises(InputError, match="declares .* bytes of data in its header but holds 100: the file is damaged"):
+        plan_run("simple:3", (None, 5), input_path=str(path))
+    np.save(path, np.ones((2, 4, 5)))
+    path.write_bytes(path.read_bytes()[:-8])  # one float short
+    with pytest.raises(InputError, match="damaged or crafted"):
+        plan_run("simple:3", (None, 5), input_path=str(path))
