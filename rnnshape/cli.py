@@ -128,9 +128,9 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
                 raise BrokenPipeError  # rich would exit 1 itself; every format ends the same way
 
         columns = terminal_width()
-        # rich gets the width the table is laid out for (it would read COLUMNS, or
-        # assume 80 on a dumb terminal, by itself), and at least the table's 40.
-        # (rich takes the width only with a height; on a dumb terminal it would assume 80 columns.)
+        # rich gets the width the table is laid out for, and at least the table's
+        # 40 (by itself it would read COLUMNS, or assume 80 on a dumb terminal;
+        # it takes a width only together with a height).
         console = Console(highlight=False, width=max(columns, MIN_TABLE_WIDTH), height=25)
         print_table(result, dtype, console, columns)
         if statistics:
@@ -151,7 +151,7 @@ def _run(summary, dtype, seed, options, show_progress):
                     if options[option] is not None}
     for option, path in destinations.items():  # before the run, not after it
         check_destination(path, option)
-    max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] else None
+    max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] is not None else None
     plan = plan_run(summary, dtype=dtype, input_path=options["--input-data"], seed=seed, max_memory=max_memory)
     if show_progress and plan.expected_seconds > 1 and sys.stderr.isatty():
         import rich.console
