@@ -32,6 +32,7 @@ from .weights import initial_weights, load_weights, open_numpy_file
 
 RUN_DTYPES = ("float32", "float64")
 ASSUMED_FLOPS_PER_SECOND = 5e9  # a modest machine's BLAS, to tell long runs from short ones
+INPUT_BLOCK = 2**22  # numbers of random input drawn at a time
 
 
 class RunPlan(Value):
@@ -50,8 +51,18 @@ class RunPlan(Value):
 
     @property
     def time_steps(self) -> int:
-        """How many times ``forward`` calls its progress callback."""
-        return sum(row.spec.layer.progress_steps(row.input_shape) for row in self.summary.rows)
+        """How many times ``execute`` calls its progress callback: for each block
+        of the random input it draws, then as ``forward`` does."""
+        steps = sum(row.spec.layer.progress_steps(row.input_shape) for row in self.summary.rows)
+        return steps + len(self.input_blocks)
+
+    @property
+    def input_blocks(self) -> range:
+        """The first sample of each block of random input drawn (none for a file or ids)."""
+        shape = self.summary.input_shape
+        if self.input_path is not None or self.summary.rows[0].spec.layer.first_only:
+            return range(0)
+        return range(0, shape[0], max(1, INPUT_BLOCK // max(1, math.prod(shape[1:]))))
 
 
 class RunResult:
@@ -150,7 +161,7 @@ def plan_run(
 def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress | None = None) -> RunResult:
     """Load or draw the input and the weights, and run the forward pass."""
     summary = plan.summary
-    inputs = _load_input(plan) if plan.input_path else _random_input(plan)
+    inputs = _load_input(plan) if plan.input_path else _random_input(plan, progress)
     if weights_path is None:
         weights = initial_weights(summary, plan.seed, plan.dtype)
     else:
@@ -164,18 +175,20 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
     return RunResult(plan, weights, inputs, outputs, seconds)
 
 
-def _random_input(plan: RunPlan) -> np.ndarray:
+def _random_input(plan: RunPlan, progress: Progress | None = None) -> np.ndarray:
     rng = np.random.default_rng([plan.seed, 1])  # stream 1 of the seed: the input
     first = plan.summary.rows[0].spec.layer
     shape = plan.summary.input_shape
     if isinstance(first, Embedding):
         return rng.integers(0, first.input_dim, size=shape)
     # Drawn a block of samples at a time (the same numbers as in one draw): the
-    # float64 draws stay small, and Ctrl-C acts between blocks.
+    # float64 draws stay small, Ctrl-C acts and the progress bar moves between blocks.
     inputs = np.empty(shape, plan.dtype)
-    block = max(1, 2**22 // max(1, math.prod(shape[1:])))
-    for start in range(0, shape[0], block):
-        inputs[start : start + block] = rng.standard_normal((min(block, shape[0] - start),) + shape[1:])
+    blocks = plan.input_blocks
+    for start in blocks:
+        inputs[start : start + blocks.step] = rng.standard_normal((min(blocks.step, shape[0] - start),) + shape[1:])
+        if progress:
+            progress()
     return inputs
 
 

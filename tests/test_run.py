@@ -13,8 +13,9 @@ def test_plan_fills_the_batch_and_keeps_the_declared_shapes():
     plan = plan_run("simple:3:seq dense:2", (4, 5))
     assert plan.summary.input_shape == (1, 4, 5) and plan.summary.output_shape == (1, 4, 2)
     assert plan_run("simple:3", (4, 5), batch_size=8).summary.input_shape == (8, 4, 5)
-    # Progress: each block of the input projection (here one), then each step; twice for bi.
-    assert plan.time_steps == 1 + 4 and plan_run("bi:3", (4, 5)).time_steps == 2 * (1 + 4)
+    # Progress: each block of random input drawn (here one), then for each recurrent layer
+    # each block of its input projection (here one) and each step; twice for bi.
+    assert plan.time_steps == 1 + 1 + 4 and plan_run("bi:3", (4, 5)).time_steps == 1 + 2 * (1 + 4)
 
 
 @pytest.mark.parametrize("specs, dims, batch", [("simple:3:seq dense:2", (4, 5), 1),
@@ -28,6 +29,8 @@ def test_progress_is_reported_as_often_as_planned(specs, dims, batch):
     assert len(calls) == plan.time_steps
     if specs.startswith("emb"):
         assert plan.time_steps > 300 + 1  # 128 x 512 x 2048 per step: several blocks
+    if specs.startswith("masking"):  # 64 x 50 x 300 random numbers: drawn in blocks that count too
+        assert len(plan.input_blocks) > 1
 
 
 def test_none_timesteps_need_data(tmp_path):
