@@ -19,7 +19,7 @@ def test_plan_fills_the_batch_and_keeps_the_declared_shapes():
 
 
 @pytest.mark.parametrize("specs, dims, batch", [("simple:3:seq dense:2", (4, 5), 1),
-                                                ("masking bi:lstm:8:seq gru:4", (50, 300), 64),
+                                                ("masking bi:lstm:8:seq gru:4", (50, 300), 600),
                                                 ("emb:100:512 lstm:512", (300,), 128)])
 def test_progress_is_reported_as_often_as_planned(specs, dims, batch):
     """The bar's total is exact, and a large projection is reported block by block."""
