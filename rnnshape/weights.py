@@ -111,14 +111,9 @@ def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple, where: str) 
     info = archive.getinfo(name)
     try:
         with archive.open(info) as member:
-            version = np.lib.format.read_magic(member)
-            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            found, fortran_order, dtype = header(member, max_header_size=10_000)
-            if dtype.hasobject:
-                raise InputError(f"{where} holds Python objects, which rnnshape does not load (loading them can run "
-                                 "code): save plain numeric arrays")  # fmt: skip
-            if tuple(found) != tuple(shape):
-                raise InputError(f"{where} has shape {tuple(found)}, but the stack needs {tuple(shape)}")
+            found, fortran_order, dtype = _npy_header(member, where)
+            if found != tuple(shape):
+                raise InputError(f"{where} has shape {found}, but the stack needs {tuple(shape)}")
             if dtype.kind != "f":
                 raise InputError(f"{where} has dtype {dtype}; weights must be floating point")
             size = math.prod(shape) * dtype.itemsize
@@ -178,14 +173,21 @@ def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):
         raise _file_error(path, option, error) from None
 
 
-def _check_npy_header(handle, file_size: int, where: str) -> None:
-    """The header of an .npy file: no objects, and exactly the data it declares."""
+def _npy_header(handle, where: str) -> tuple[tuple, bool, np.dtype]:
+    """(shape, Fortran order, dtype) from the header of the .npy data in ``handle``,
+    which is left at the first byte of the data; object arrays are refused."""
     version = np.lib.format.read_magic(handle)
-    header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, _fortran_order, dtype = header(handle, max_header_size=10_000)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = read(handle, max_header_size=10_000)
     if dtype.hasobject:
         raise InputError(f"{where} holds Python objects, which rnnshape does not load (loading them can run code): "
                          "save plain numeric arrays")  # fmt: skip
+    return tuple(shape), fortran_order, dtype
+
+
+def _check_npy_header(handle, file_size: int, where: str) -> None:
+    """The header of an .npy file: no objects, and exactly the data it declares."""
+    shape, _fortran_order, dtype = _npy_header(handle, where)
     declared = math.prod(shape) * dtype.itemsize
     if declared != file_size - handle.tell():
         raise InputError(f"{where} declares {declared} bytes of data in its header but holds "
