@@ -66,7 +66,9 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
-@click.option("--name", default="sequential", show_default=True, help="Model name.")
+@click.option("--from", "model_path", metavar="MODEL",
+              help="Read the stack from a saved Keras model (.keras, or the JSON of model.to_json()) instead of SPECs.")
+@click.option("--name", help="Model name (default: sequential, or the saved model's).")
 @click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default="keras",
               show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
@@ -82,8 +84,8 @@ def main() -> None:
               help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
-def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, name, convention, dtype,
-            run_forward, weights_path, save_weights, input_data, save_output, seed, max_memory):
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, model_path, name, convention,
+            dtype, run_forward, weights_path, save_weights, input_data, save_output, seed, max_memory):
     """Print the summary Keras would print for a stack of layer SPECs.
 
     A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
@@ -107,10 +109,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         given = [option for option, value in run_options.items() if value is not None]
         if given and not run_forward:
             raise InputError(f"{given[0]} is an option of --run: add --run")
-        text, from_file = _spec_text(specs, spec_file)
-        stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
-        takes_ids = isinstance(stack[0].layer, Embedding)
-        dims = _input_shape(input_text, timesteps, input_dim, takes_ids)
+        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
         result = infer(stack, dims, batch, convention.lower(), name)
         run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json") if run_forward else None
     except InputError as error:
@@ -139,6 +138,40 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         from .render import render
 
         click.echo(render(result, fmt, dtype, run=statistics), nl=False)
+
+
+@main.command(name="spec")
+@click.option("--from", "model_path", metavar="MODEL", required=True,
+              help="A saved Keras model: a .keras file, or the JSON of model.to_json().")
+def spec_command(model_path):
+    """Print the one-line equivalent of a saved Keras model: its input options,
+    then its specs (name= where a name is not the automatic one), so that
+    `rnnshape summary $(rnnshape spec --from MODEL)` shows the same figures.
+    """
+    from .saved import read_model, spec_line
+
+    try:
+        click.echo(spec_line(read_model(model_path)))
+    except InputError as error:
+        raise BadInput(str(error)) from None
+
+
+def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name):
+    """(layer specs, input dims, batch, model name): from SPECs and the input
+    options, or from a saved model (--from), which carries all four."""
+    if model_path is not None:
+        given = [option for option, value in (("SPEC", specs), ("-f", spec_file), ("-i", input_text),
+                                              ("-t", timesteps), ("-d", input_dim), ("-b", batch)) if value]  # fmt: skip
+        if given:
+            raise InputError(f"--from reads the layers, input shape and batch from the model: leave out {given[0]}")
+        from .saved import read_model
+
+        saved = read_model(model_path)
+        return list(saved.specs), saved.dims, saved.batch, name or saved.name
+    text, from_file = _spec_text(specs, spec_file)
+    stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
+    dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
+    return stack, dims, batch, name or "sequential"
 
 
 def _run(summary, dtype, seed, options, show_progress):

@@ -1,0 +1,156 @@
+"""Saved Keras models (--from, spec --from) against what real Keras reports for them."""
+
+import json
+import shlex
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES, as_lists
+from rnnshape import InputError, infer
+from rnnshape.cli import main
+from rnnshape.saved import read_model
+
+SAVED = json.loads((FIXTURES / "keras_saved.json").read_text(encoding="utf-8"))
+MODELS, UNMODELLED = SAVED["models"], SAVED["unmodelled"]
+
+
+def model_id(model):
+    return f"{model['config']['class_name']}: {model['spec']}"
+
+
+def saved_file(tmp_path, model):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model["config"]), encoding="utf-8")
+    return str(path)
+
+
+def figures(summary):
+    return [(row.name, row.type, as_lists(row.output_shape), row.params, row.trainable_params) for row in summary.rows]
+
+
+def keras_figures(model):
+    return [(layer["name"], layer["type"], layer["output_shape"], layer["params"], layer["trainable_params"])
+            for layer in model["layers"]]  # fmt: skip
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args), env={"COLUMNS": "80"})
+
+
+@pytest.mark.parametrize("model", MODELS, ids=model_id)
+def test_from_gives_keras_s_figures(tmp_path, model):
+    saved = read_model(saved_file(tmp_path, model))
+    summary = infer(list(saved.specs), saved.dims, saved.batch, name=saved.name)
+    assert figures(summary) == keras_figures(model)
+    assert summary.total_params == model["total_params"] and summary.model == model["config"]["config"]["name"]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=model_id)
+def test_spec_from_is_the_same_model_on_one_line(tmp_path, model):
+    line = cli("spec", "--from", saved_file(tmp_path, model))
+    assert line.exit_code == 0, line.stderr
+    result = cli("summary", *shlex.split(line.stdout), "--json")
+    assert result.exit_code == 0, (line.stdout, result.stderr)
+    document = json.loads(result.stdout)
+    assert [(layer["name"], layer["type"], layer["output_shape"], layer["params"], layer["trainable_params"])
+            for layer in document["layers"]] == keras_figures(model)  # fmt: skip
+
+
+@pytest.mark.parametrize("model", [model for model in MODELS if "file" in model], ids=model_id)
+def test_keras_files_read_without_keras(model):
+    result = cli("summary", "--from", str(FIXTURES / "saved" / model["file"]), "--json")
+    assert result.exit_code == 0, result.stderr
+    layers = json.loads(result.stdout)["layers"]
+    assert [(layer["name"], layer["output_shape"], layer["params"]) for layer in layers] == \
+        [(layer["name"], layer["output_shape"], layer["params"]) for layer in model["layers"]]
+
+
+def test_coverage_of_the_saved_fixtures():
+    classes = {layer["config"].get("layer", {}).get("class_name", layer["class_name"])
+               for model in MODELS for layer in model["config"]["config"]["layers"]}  # fmt: skip
+    assert {"SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout", "Masking", "Conv1D", "MaxPooling1D",
+            "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "Flatten", "RepeatVector",
+            "BatchNormalization", "LayerNormalization", "Activation", "SpatialDropout1D", "GaussianNoise"} <= classes
+    kinds = {model["config"]["class_name"] for model in MODELS}
+    assert kinds == {"Sequential", "Functional"} and len(MODELS) >= 60
+
+
+@pytest.mark.parametrize("case", UNMODELLED, ids=lambda case: case["what"])
+def test_what_rnnshape_does_not_model_is_refused_by_name(tmp_path, case):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(case["config"]), encoding="utf-8")
+    result = cli("summary", "--from", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert case["what"] in result.stderr, result.stderr
+
+
+def test_from_takes_no_specs_or_input_options(tmp_path):
+    path = saved_file(tmp_path, MODELS[0])
+    for extra in (["lstm:3"], ["-i", "4,3"], ["-b", "2"], ["-f", "x"]):
+        result = cli("summary", "--from", path, *extra)
+        assert result.exit_code == 2 and "--from reads the layers, input shape and batch" in result.stderr
+
+
+def test_from_runs_too(tmp_path):
+    model = next(model for model in MODELS if model["spec"] == "lstm:4:seq:state")
+    result = cli("summary", "--from", saved_file(tmp_path, model), "--run", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["run"]["output_shape"] == [[1, 5, 4], [1, 4], [1, 4]]
+
+
+# Hostile files: exit 2, one message, fast, in little memory.
+
+
+def refused(path, words):
+    result = cli("summary", "--from", str(path))
+    assert result.exit_code == 2 and result.stdout == "" and words in result.stderr, result.stderr
+
+
+def test_hostile_saved_models(tmp_path):
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("config.json", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(b" " * 2**20)  # 64 MiB of spaces, compressed to almost nothing
+    assert bomb.stat().st_size < 2**20
+    refused(bomb, "over the 16 MiB limit")
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (16 * 2**20 + 1))
+    refused(big, "over the 16 MiB limit")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    refused(deep, "neither a .keras file nor a model's JSON")
+    traversal = tmp_path / "traversal.keras"
+    with zipfile.ZipFile(traversal, "w") as archive:
+        archive.writestr("../config.json", json.dumps(MODELS[0]["config"]))
+    refused(traversal, "zip without config.json")
+    assert not (tmp_path.parent / "config.json").exists()  # nothing is extracted, anywhere
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes((FIXTURES / "saved" / next(m["file"] for m in MODELS if "file" in m)).read_bytes()[:5000])
+    refused(truncated, "--from")
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(bytes(range(256)) * 10)
+    refused(junk, "neither a .keras file nor a model's JSON")
+    refused(tmp_path / "missing.keras", "no such file")
+    refused(tmp_path, "is a folder")
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer",
+                                                                                   "config": {}}]}}))
+    refused(odd, "no usable batch_shape")
+    named = json.loads(json.dumps(next(model["config"] for model in MODELS
+                                       if model["config"]["class_name"] == "Sequential")))  # fmt: skip
+    named["config"]["layers"][1]["config"]["name"] = "a:b"
+    path = tmp_path / "named.json"
+    path.write_text(json.dumps(named))
+    assert cli("summary", "--from", str(path)).exit_code == 0  # a name the grammar cannot hold still summarises
+    line = cli("spec", "--from", str(path))
+    assert line.exit_code == 2 and "cannot be written in a spec" in line.stderr
+
+
+def test_read_model_raises_input_error_only(tmp_path):
+    path = tmp_path / "x.json"
+    for text in ["{}", "[]", '{"class_name": "Sequential", "config": {"layers": "no"}}', "null", '"text"']:
+        path.write_text(text)
+        with pytest.raises(InputError):
+            read_model(str(path))
