@@ -275,7 +275,8 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
         value = values.pop(field.argument, field.default)
         if value is None:
             raise InputError(f"{where} has no {field.argument}")
-        fields.append(_format(value))
+        if value != field.default:  # an optional field at its default is left out: masking, maxpool
+            fields.append(_format(value))
     if "pool_size" in config and values.get("strides") == _scalar(config["pool_size"]):
         values.pop("strides")  # Keras saves the poolings' default stride, the pool size, as a number
     defaults = _defaults(kind, fields)
