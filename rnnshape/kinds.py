@@ -130,6 +130,11 @@ class Layer(Value):
         does not when the time axis is gone)."""
         return True
 
+    def weight_groups(self) -> tuple[str, ...]:
+        """Where a Keras 3 weights file (.keras, .weights.h5) keeps this layer's
+        variables, under its group: numbered datasets, in get_weights() order."""
+        return ("vars",)
+
     def mult_adds(self, input_shape: Shape) -> int | None:
         """Multiply-adds of the layer's matrix products for the whole batch (a None
         batch counts as 1); None when a dim it needs is unknown."""
@@ -186,6 +191,9 @@ class Recurrent(Layer):
 
     def several_outputs_flag(self) -> str | None:
         return "state" if self.return_state else None
+
+    def weight_groups(self) -> tuple[str, ...]:
+        return ("cell/vars",)  # an RNN layer's variables belong to its cell
 
     def keeps_mask(self) -> bool:
         return self.return_sequences
@@ -322,6 +330,10 @@ class Bidirectional(Layer):
         # type: after 'bi:8', the next 'simple' layer is 'simple_rnn_1'.
         return self.layer.auto_names() + (self.keras_name,)
 
+    def weight_groups(self) -> tuple[str, ...]:
+        return tuple(f"{side}/{group}" for side in ("forward_layer", "backward_layer")
+                     for group in self.layer.weight_groups())  # fmt: skip
+
     def mult_adds(self, input_shape: Shape) -> int | None:
         one = self.layer.mult_adds(input_shape)
         return None if one is None else 2 * one
@@ -385,6 +397,9 @@ class TimeDistributed(Layer):
         # As with Bidirectional, the wrapped layer is built first and takes a
         # name: after 'td:dense:4', the next 'dense' layer is 'dense_1'.
         return self.layer.auto_names() + (self.keras_name,)
+
+    def weight_groups(self) -> tuple[str, ...]:
+        return tuple(f"layer/{group}" for group in self.layer.weight_groups())
 
     def mult_adds(self, input_shape: Shape) -> int | None:
         return self.layer.mult_adds(input_shape)

@@ -238,9 +238,11 @@ def _bidirectional_text(config: dict, where: str) -> str:
         raise InputError(f"{where} has no wrapped layer")
     backward = config.get("backward_layer")
     if isinstance(backward, dict):  # Keras saves the backward copy too: it must be the forward one, reversed
-        mine = {key: value for key, value in forward.get("config", {}).items() if key not in ("name", "go_backwards")}
-        theirs = {key: value for key, value in backward.get("config", {}).items()
-                  if key not in ("name", "go_backwards")}  # fmt: skip
+        def modelled(layer: dict) -> dict:  # what rnnshape models of a layer (not its name or initialisers)
+            return {key: value for key, value in layer.get("config", {}).items()
+                    if key not in IGNORED and key != "go_backwards"}  # fmt: skip
+
+        mine, theirs = modelled(forward), modelled(backward)
         if backward.get("class_name") != forward.get("class_name") or mine != theirs:
             raise InputError(f"{where} has a backward_layer that differs from its forward layer: rnnshape's bi "
                              "runs one layer both ways")  # fmt: skip

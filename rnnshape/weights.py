@@ -63,7 +63,97 @@ def _orthogonal(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 MAX_ARCHIVE_MEMBERS = 100_000  # far more weights than any model has
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    """The weights in ``path``: an .npz (``np.savez(FILE, *model.get_weights())``),
+    a .keras file, or a Keras 3 weights file (``model.save_weights``, HDF5)."""
+    require_regular_file(path, "--weights")
+    try:
+        with open(path, "rb") as handle:
+            signature = handle.read(8)
+        if signature == HDF5_SIGNATURE:
+            return _load_hdf5(path, path, summary, dtype)
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                if "model.weights.h5" in archive.namelist():
+                    return _load_keras_file(archive, path, summary, dtype)
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        raise InputError(f"cannot read --weights '{path}': {printable(str(error))[:200]}") from None
+    return load_npz(path, summary, dtype)
+
+
+def _load_keras_file(archive: zipfile.ZipFile, path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    """The weights file inside a .keras zip, read into memory within a bound:
+    the model's weights in float64, and room for HDF5's own structure."""
+    import io
+
+    info = archive.getinfo("model.weights.h5")
+    bound = 8 * summary.total_params + 2**20 + 2**16 * sum(len(row.weights) for row in summary.rows)
+    if info.file_size > bound:
+        raise InputError(f"--weights '{path}': its model.weights.h5 is {info.file_size} bytes, more than this "
+                         f"model's weights can take ({bound})")  # fmt: skip
+    with archive.open(info) as member:
+        data = member.read(bound + 1)
+    return _load_hdf5(io.BytesIO(data), path, summary, dtype)
+
+
+def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    """Keras 3's weights layout: a group per layer, named by its class (lstm,
+    lstm_1, ...: a counter per class, in the model's order, not the layer's
+    name), holding numbered datasets in get_weights() order (numbered, so
+    vars/10 comes after vars/9, not after vars/1). Shapes and dtypes are checked
+    before any data is read."""
+    try:
+        import h5py
+    except ImportError:
+        raise InputError(f"reading --weights '{path}' (HDF5) needs h5py, an optional extra: "
+                         "pip install 'rnnshape[h5]'") from None
+    from .shapes import _next_name
+
+    counters: dict[str, int] = {}
+    loaded: list[list[np.ndarray]] = []
+    try:
+        with h5py.File(source, "r") as weights_file:
+            layers = weights_file.get("layers")
+            if not isinstance(layers, h5py.Group):
+                raise InputError(f"--weights '{path}' is HDF5 but not a Keras 3 weights file (no 'layers' group)")
+            for index, row in enumerate(summary.rows, 1):
+                layer = row.spec.layer
+                group_name = _next_name(layer.keras_name, counters)
+                arrays: list[np.ndarray] = []
+                if row.weights:
+                    where = f"--weights '{path}' layer {index} '{row.name}' (group layers/{group_name})"
+                    group = layers.get(group_name)
+                    if not isinstance(group, h5py.Group):
+                        raise InputError(f"{where}: no such group: the file is not this model's")
+                    datasets = []
+                    for part in layer.weight_groups():
+                        variables = group.get(part)
+                        if not isinstance(variables, h5py.Group):
+                            raise InputError(f"{where}: no '{part}': the file is not this model's")
+                        numbered = sorted(variables.keys(), key=lambda key: int(key) if key.isdigit() else -1)
+                        datasets += [variables[key] for key in numbered]
+                    if len(datasets) != len(row.weights):
+                        raise InputError(f"{where} holds {len(datasets)} arrays but the layer needs "
+                                         f"{len(row.weights)}")  # fmt: skip
+                    for dataset, weight in zip(datasets, row.weights):
+                        if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
+                            shape = getattr(dataset, "shape", None)
+                            raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the "
+                                             f"stack needs {weight.shape}")  # fmt: skip
+                        if dataset.dtype.kind != "f":
+                            raise InputError(f"{where} weight '{weight.name}' has dtype {dataset.dtype}; weights "
+                                             "must be floating point")  # fmt: skip
+                        arrays.append(np.asarray(dataset[()]).astype(dtype))
+                loaded.append(arrays)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"cannot read --weights '{path}' as HDF5: {printable(str(error))[:200]}") from None
+    return loaded
+
+
+def load_npz(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
     """The arrays of an .npz written by ``np.savez(path, *model.get_weights())``.
 
     Every array is checked from its .npy header (name, count, shape, dtype)
@@ -71,7 +161,6 @@ def load_weights(path: str, summary: Summary, dtype: str) -> list[list[np.ndarra
     and then exactly that many bytes are read: an archive that claims more
     (a zip bomb) is refused at once, in little memory. Nothing is unpickled."""
     needed = [(index, row, weight) for index, row in enumerate(summary.rows, 1) for weight in row.weights]
-    require_regular_file(path, "--weights")
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:

@@ -154,3 +154,47 @@ def test_read_model_raises_input_error_only(tmp_path):
         path.write_text(text)
         with pytest.raises(InputError):
             read_model(str(path))
+
+
+# Weights from a .keras file or a Keras 3 weights file (HDF5, with the h5py extra).
+
+
+@pytest.mark.parametrize("model", [model for model in MODELS if "run" in model], ids=model_id)
+def test_weights_from_a_keras_file_reproduce_keras(tmp_path, model):
+    import numpy as np
+
+    inputs = np.asarray(model["run"]["input"])
+    np.save(tmp_path / "x.npy", inputs.astype(np.int64 if inputs.dtype.kind in "iu" else np.float32))
+    saved = str(FIXTURES / "saved" / model["file"])
+    sources = [saved] + ([str(FIXTURES / "saved" / model["weights_file"])] if "weights_file" in model else [])
+    for weights in sources:
+        result = cli("summary", "--from", saved, "--run", "--weights", weights, "--input-data",
+                     str(tmp_path / "x.npy"), "--save-output", str(tmp_path / "y"), "--json")
+        assert result.exit_code == 0, result.stderr
+        expected = [np.asarray(output, np.float32) for output in model["run"]["outputs"]]
+        if len(expected) == 1:
+            got = [np.load(tmp_path / "y")]
+        else:
+            with np.load(tmp_path / "y") as archive:
+                got = [archive[f"arr_{k}"] for k in range(len(expected))]
+        for mine, keras in zip(got, expected):
+            np.testing.assert_allclose(mine, keras, rtol=1e-5, atol=1e-6)
+
+
+def test_hdf5_weights_that_do_not_fit_the_stack_are_refused():
+    saved = FIXTURES / "saved" / next(model["file"] for model in MODELS if "run" in model)
+    result = cli("summary", "-i", "5,3", "lstm:3", "--run", "--weights", str(saved))
+    assert result.exit_code == 2 and "layer 1 'lstm' (group layers/lstm) weight 'kernel' has shape (3, 32), but " \
+        "the stack needs (3, 12)" in result.stderr
+    result = cli("summary", "-i", "5,3", "gru:3", "--run", "--weights", str(saved))
+    assert result.exit_code == 2 and "(group layers/gru): no such group: the file is not this model's" in result.stderr
+
+
+def test_without_h5py_the_message_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "h5py", None)  # as if it were not installed
+    model = next(model for model in MODELS if "weights_file" in model)
+    saved = str(FIXTURES / "saved" / model["file"])
+    result = cli("summary", "--from", saved, "--run", "--weights", saved)
+    assert result.exit_code == 2 and "needs h5py, an optional extra: pip install 'rnnshape[h5]'" in result.stderr
