@@ -74,8 +74,9 @@ def main() -> None:
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
               show_default=True, help="Weight dtype: the byte sizes, and the compute dtype of --run.")
 @click.option("--run", "run_forward", is_flag=True, help="Also run the stack forward with NumPy, as Keras computes it.")
-@click.option("--weights", "weights_path", metavar="FILE.npz",
-              help="Weights for --run, as np.savez(FILE, *model.get_weights()) writes them.")
+@click.option("--weights", "weights_path", metavar="FILE",
+              help="Weights for --run: an .npz as np.savez(FILE, *model.get_weights()) writes, or a .keras or "
+              ".weights.h5 file (needs h5py).")
 @click.option("--save-weights", metavar="FILE.npz", help="Write the weights --run used, in the same layout.")
 @click.option("--input-data", metavar="FILE.npy", help="Input for --run (default: random from --seed).")
 @click.option("--save-output", metavar="FILE", help="Write the output of --run: .npy data, or an .npz archive "
@@ -138,6 +139,40 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
         from .render import render
 
         click.echo(render(result, fmt, dtype, run=statistics), nl=False)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, metavar="SPEC...")
+@click.option("-i", "--input", "input_text", metavar="T,D", help="Input shape, as for summary.")
+@click.option("-t", "--timesteps", metavar="T", help="Timesteps, as for summary.")
+@click.option("-d", "--input-dim", metavar="D", help="Features per timestep, as for summary.")
+@click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size.")
+@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read the specs from FILE ('-' for stdin).")
+@click.option("--from", "model_path", metavar="MODEL", help="A saved Keras model instead of SPECs.")
+@click.option("--name", help="Model name (default: sequential, or the saved model's).")
+@click.option("--framework", type=click.Choice(["keras"], case_sensitive=False), required=True,
+              help="The framework of the module (keras; pytorch is to come).")
+@click.option("-o", "--output", "output_path", metavar="FILE", help="Write the module to FILE (default: stdout).")
+def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, framework, output_path):
+    """Print a runnable Python module whose build_model() returns the stack as
+    a Keras 3 model: every layer with its options and name, so that its
+    model.summary() shows the figures rnnshape shows.
+    """
+    from .codegen import keras_module
+
+    try:
+        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+        text = keras_module(infer(stack, dims, batch, name=name))
+        if output_path is None:
+            click.echo(text, nl=False)
+            return
+        from .files import check_destination, write_files
+
+        check_destination(output_path, "-o")
+        write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
+    except InputError as error:
+        raise BadInput(str(error)) from None
 
 
 @main.command(name="spec")
