@@ -97,3 +97,18 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def require_regular_file(path: str, option: str) -> None:
+    """An input file that is read whole or sought in (an array file, a saved
+    model) must be a regular file: a FIFO or a device would be read, or waited
+    on, without end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{option} '{path}': no such file") from None
+    except OSError as error:
+        raise InputError(f"cannot read {option} '{path}': {error.strerror or error}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or a device)"
+        raise InputError(f"{option} '{path}' is {kind}: give a file")

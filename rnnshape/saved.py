@@ -21,6 +21,7 @@ import zipfile
 from typing import Any
 
 from .errors import InputError, printable
+from .files import require_regular_file
 from .kinds import KINDS, WRAPPED_KINDS, Bidirectional, Layer, TimeDistributed
 from .spec import FLAGS, MODEL_FLAGS, LayerSpec, parse_spec
 from .values import Value
@@ -64,6 +65,7 @@ def read_model(path: str) -> SavedModel:
 
 def read_config(path: str) -> dict:
     """The model's configuration: config.json from a .keras zip, or the JSON file itself."""
+    require_regular_file(path, "--from")
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:

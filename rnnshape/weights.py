@@ -17,7 +17,7 @@ import zipfile
 import numpy as np
 
 from .errors import InputError, printable
-from .files import Writer, check_destination, write_files
+from .files import Writer, check_destination, require_regular_file, write_files
 from .kinds import Weight
 from .shapes import Summary
 
@@ -229,20 +229,6 @@ def _not_an_archive(path: str) -> InputError:
                           "as np.savez(FILE, *model.get_weights()) writes")  # fmt: skip
     return InputError(f"--weights '{path}' is not an .npz archive: save the weights with "
                       "np.savez(FILE, *model.get_weights())")  # fmt: skip
-
-
-def require_regular_file(path: str, option: str) -> None:
-    """An array file must be a file: NumPy and zipfile seek in it, and a FIFO or
-    a device would be read (or waited on) without end."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise InputError(f"{option} '{path}': no such file") from None
-    except OSError as error:
-        raise InputError(f"cannot read {option} '{path}': {error.strerror or error}") from None
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or a device)"
-        raise InputError(f"{option} '{path}' is {kind}: give a .npy or .npz file")
 
 
 def open_numpy_file(path: str, option: str, mmap_mode: str | None = None):

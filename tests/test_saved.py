@@ -198,3 +198,11 @@ def test_without_h5py_the_message_names_the_extra(monkeypatch):
     saved = str(FIXTURES / "saved" / model["file"])
     result = cli("summary", "--from", saved, "--run", "--weights", saved)
     assert result.exit_code == 2 and "needs h5py, an optional extra: pip install 'rnnshape[h5]'" in result.stderr
+
+
+def test_a_fifo_as_a_model_is_refused_not_waited_on(tmp_path):
+    import os
+
+    fifo = tmp_path / "model.keras"
+    os.mkfifo(fifo)
+    refused(fifo, "is not a regular file (a FIFO or a device)")
