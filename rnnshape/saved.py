@@ -60,7 +60,14 @@ class SavedModel(Value):
 
 def read_model(path: str) -> SavedModel:
     """Read and translate the model saved at ``path`` (.keras, or JSON)."""
-    return model_from_config(read_config(path), path)
+    config = read_config(path)
+    try:
+        return model_from_config(config, path)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as error:
+        # A configuration whose structure is not what Keras writes (crafted or
+        # damaged): bad input, said plainly, never an internal error.
+        raise InputError(f"--from '{path}' is not a Keras model configuration rnnshape can read "
+                         f"({type(error).__name__}: {printable(str(error))[:80]})") from None
 
 
 def read_config(path: str) -> dict:
@@ -148,8 +155,8 @@ def _check_chain(body: dict, layers: list, where: str) -> None:
     """A Functional model rnnshape can read: each layer called once, on the layer before it."""
     previous = None
     for entry in layers:
-        config = entry.get("config", {}) if isinstance(entry, dict) else {}
-        name = config.get("name")
+        config = entry.get("config") if isinstance(entry, dict) else None
+        name = config.get("name") if isinstance(config, dict) else None
         nodes = entry.get("inbound_nodes", []) if isinstance(entry, dict) else []
         if previous is not None:
             sources = _sources(nodes)
@@ -171,9 +178,11 @@ def _sources(nodes: Any) -> list:
     sources = []
     if not isinstance(nodes, list) or len(nodes) != 1 or not isinstance(nodes[0], dict):
         return [None] * (len(nodes) if isinstance(nodes, list) else 2)
-    for argument in nodes[0].get("args", []):
-        history = argument.get("config", {}).get("keras_history") if isinstance(argument, dict) else None
-        sources.append(history[0] if isinstance(history, list) and history else None)
+    arguments = nodes[0].get("args", [])
+    for argument in arguments if isinstance(arguments, list) else [None, None]:
+        config = argument.get("config") if isinstance(argument, dict) else None
+        history = config.get("keras_history") if isinstance(config, dict) else None
+        sources.append(history[0] if isinstance(history, list) and history and isinstance(history[0], str) else None)
     return sources
 
 
@@ -217,16 +226,17 @@ def _layer_spec(entry: dict, number: int, where: str) -> LayerSpec:
 def layer_text(entry: dict, where: str) -> str:
     """The spec text (kind, fields, flags; not name= or frozen) of one Keras layer."""
     class_name, config = entry.get("class_name"), entry.get("config")
-    word = KERAS_CLASSES.get(class_name)
+    word = KERAS_CLASSES.get(class_name) if isinstance(class_name, str) else None
     if word is None or not isinstance(config, dict):
         raise InputError(f"{where} is a {printable(str(class_name))[:40]}, which rnnshape does not model")
     kind = KINDS[word]
     if kind is Bidirectional:
         return _bidirectional_text(config, where)
     if kind is TimeDistributed:
-        inner = config.get("layer", {})
-        if not isinstance(inner, dict) or inner.get("class_name") != "Dense":
-            raise InputError(f"{where} wraps a {printable(str(inner.get('class_name')))[:40]}: rnnshape's td wraps "
+        inner = config.get("layer")
+        inner_class = inner.get("class_name") if isinstance(inner, dict) else None
+        if inner_class != "Dense":
+            raise InputError(f"{where} wraps a {printable(str(inner_class))[:40]}: rnnshape's td wraps "
                              "Dense only")  # fmt: skip
         _only(config, {"layer"}, where)
         return "td:" + layer_text(inner, where)
@@ -241,18 +251,20 @@ def _bidirectional_text(config: dict, where: str) -> str:
     backward = config.get("backward_layer")
     if isinstance(backward, dict):  # Keras saves the backward copy too: it must be the forward one, reversed
         def modelled(layer: dict) -> dict:  # what rnnshape models of a layer (not its name or initialisers)
-            return {key: value for key, value in layer.get("config", {}).items()
+            config = layer.get("config")
+            return {key: value for key, value in (config.items() if isinstance(config, dict) else ())
                     if key not in IGNORED and key != "go_backwards"}  # fmt: skip
 
         mine, theirs = modelled(forward), modelled(backward)
         if backward.get("class_name") != forward.get("class_name") or mine != theirs:
             raise InputError(f"{where} has a backward_layer that differs from its forward layer: rnnshape's bi "
                              "runs one layer both ways")  # fmt: skip
-    cell = KERAS_CLASSES.get(forward.get("class_name"))
+    forward_class = forward.get("class_name")
+    cell = KERAS_CLASSES.get(forward_class) if isinstance(forward_class, str) else None
     if cell not in WRAPPED_KINDS[Bidirectional]:
-        raise InputError(f"{where} wraps a {printable(str(forward.get('class_name')))[:40]}: rnnshape's bi wraps "
+        raise InputError(f"{where} wraps a {printable(str(forward_class))[:40]}: rnnshape's bi wraps "
                          "SimpleRNN, LSTM and GRU")  # fmt: skip
-    inner = dict(forward.get("config", {}))
+    inner = dict(forward["config"]) if isinstance(forward.get("config"), dict) else {}
     if inner.get("go_backwards"):
         raise InputError(f"{where}'s forward layer goes backwards: rnnshape's bi does not model that")
     inner.pop("go_backwards", None)
@@ -303,7 +315,8 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
 
 def _check_dtype(config: dict, where: str) -> None:
     dtype = config.get("dtype")
-    name = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
+    policy = dtype.get("config") if isinstance(dtype, dict) else None
+    name = policy.get("name") if isinstance(policy, dict) else dtype
     if name not in (None, "float32"):
         raise InputError(f"{where} computes in {printable(str(name))[:40]}; rnnshape models float32 layers")
 

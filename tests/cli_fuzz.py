@@ -120,8 +120,42 @@ def well_formed(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
     return args, files, None
 
 
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 10) | st.floats(allow_nan=False)
+                           | st.sampled_from(["float32", "channels_last", "LSTM", "Dense", "InputLayer", "keras.src.ops"]),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                               st.sampled_from(["class_name", "config", "layers", "name", "units", "batch_shape",
+                                                "return_sequences", "layer", "merge_mode", "module", "inbound_nodes",
+                                                "trainable", "dtype", "pool_size", "strides", "activation"]),
+                               inner, max_size=5),
+                           max_leaves=30)  # fmt: skip
+
+
+@st.composite
+def saved_model(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
+    """--from with a crafted configuration: a plausible Sequential with junk in it,
+    random JSON, random bytes, or a zip holding any of them."""
+    layer = st.fixed_dictionaries({"class_name": st.sampled_from(["LSTM", "Dense", "Bidirectional", "Conv1D",
+                                                                  "TimeDistributed", "Masking", "Reshape"]),
+                                   "config": JSON_VALUES})  # fmt: skip
+    plausible = {"class_name": draw(st.sampled_from(["Sequential", "Functional", "Model"])), "config": {
+        "name": "m", "layers": [{"class_name": "InputLayer", "config": {"batch_shape": draw(JSON_VALUES)}}]
+        + draw(st.lists(layer, max_size=3))}}  # fmt: skip
+    data = draw(st.sampled_from([__import__("json").dumps(plausible).encode(),
+                                 __import__("json").dumps(draw(JSON_VALUES)).encode(),
+                                 draw(st.binary(max_size=200))]))  # fmt: skip
+    if draw(st.booleans()):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(draw(st.sampled_from(["config.json", "../config.json", "x"])), data)
+        data = buffer.getvalue()
+    extra = draw(st.sampled_from([[], ["--json"], ["--run"], ["-i", "4,3"]]))
+    return ["--from", "m.keras", *extra], {"m.keras": data}, None
+
+
 @st.composite
 def hostile(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
+    if draw(st.integers(0, 5)) == 0:
+        return draw(saved_model())
     args: list[str] = []
     files: dict[str, bytes] = {}
     dims = draw(st.sampled_from(["4,3", "4,3", "6,2", "5", "None,2", "6,1", "2,10", "0,3", "x", "", "4,3,2", "(5, 2)"]))
