@@ -206,3 +206,24 @@ def test_a_fifo_as_a_model_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "model.keras"
     os.mkfifo(fifo)
     refused(fifo, "is not a regular file (a FIFO or a device)")
+
+
+@pytest.mark.parametrize("config", [
+    # Found by benchmarks/fuzz_cli.py: a null layer config in a Functional model was an internal error.
+    {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": None}}, {"class_name": "LSTM", "config": None}]}},
+    {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 3]}},
+        {"class_name": ["LSTM"], "config": {"units": 3}}]}},
+    {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 3]}},
+        {"class_name": "Bidirectional", "config": {"name": "b", "layer": {"class_name": {}, "config": 3}}}]}},
+    {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 4, 3]}},
+        {"class_name": "Dense", "config": {"name": "d", "units": 3, "dtype": {"config": 7}}}]}},
+])
+def test_crafted_configurations_are_bad_input(tmp_path, config):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(config))
+    result = cli("summary", "--from", str(path))
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.startswith("Error: --from")
