@@ -54,21 +54,33 @@ def main() -> None:
     """
 
 
+def stack_options(command):
+    """The options every command that takes a stack takes: SPECs (or -f, or
+    --from MODEL) and the input shape, batch and model name."""
+    options = [
+        click.argument("specs", nargs=-1, metavar="SPEC..."),
+        click.option("-i", "--input", "input_text", metavar="T,D",
+                     help="Input shape (timesteps, features); T may be None. Before an embedding: -i T."),
+        click.option("-t", "--timesteps", metavar="T", help="Timesteps (Keras 2's input_length); may be None."),
+        click.option("-d", "--input-dim", metavar="D", help="Features per timestep (Keras 2's input_dim)."),
+        click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size (default: None)."),
+        click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
+                     help="Read the specs from FILE ('-' for stdin); '#' starts a comment."),
+        click.option("--from", "model_path", metavar="MODEL",
+                     help="Read the stack from a saved Keras model (.keras, or the JSON of model.to_json()) "
+                     "instead of SPECs."),
+        click.option("--name", help="Model name (default: sequential, or the saved model's)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command(epilog=SUMMARY_EXAMPLES)
-@click.argument("specs", nargs=-1, metavar="SPEC...")
-@click.option("-i", "--input", "input_text", metavar="T,D",
-              help="Input shape (timesteps, features); T may be None. Before an embedding: -i T.")
-@click.option("-t", "--timesteps", metavar="T", help="Timesteps (Keras 2's input_length); may be None.")
-@click.option("-d", "--input-dim", metavar="D", help="Features per timestep (Keras 2's input_dim).")
-@click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size (default: None).")
-@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Read the specs from FILE ('-' for stdin); '#' starts a comment.")
+@stack_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
-@click.option("--from", "model_path", metavar="MODEL",
-              help="Read the stack from a saved Keras model (.keras, or the JSON of model.to_json()) instead of SPECs.")
-@click.option("--name", help="Model name (default: sequential, or the saved model's).")
 @click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default="keras",
               show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
@@ -85,7 +97,7 @@ def main() -> None:
               help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
-def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_json, model_path, name, convention,
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, fmt, as_json, convention,
             dtype, run_forward, weights_path, save_weights, input_data, save_output, seed, max_memory):
     """Print the summary Keras would print for a stack of layer SPECs.
 
@@ -142,15 +154,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, fmt, as_j
 
 
 @main.command()
-@click.argument("specs", nargs=-1, metavar="SPEC...")
-@click.option("-i", "--input", "input_text", metavar="T,D", help="Input shape, as for summary.")
-@click.option("-t", "--timesteps", metavar="T", help="Timesteps, as for summary.")
-@click.option("-d", "--input-dim", metavar="D", help="Features per timestep, as for summary.")
-@click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size.")
-@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Read the specs from FILE ('-' for stdin).")
-@click.option("--from", "model_path", metavar="MODEL", help="A saved Keras model instead of SPECs.")
-@click.option("--name", help="Model name (default: sequential, or the saved model's).")
+@stack_options
 @click.option("--framework", type=click.Choice(["keras"], case_sensitive=False), required=True,
               help="The framework of the module (keras; pytorch is to come).")
 @click.option("-o", "--output", "output_path", metavar="FILE", help="Write the module to FILE (default: stdout).")
