@@ -365,7 +365,7 @@ def spec_line(saved: SavedModel) -> str:
     so that `rnnshape summary $(rnnshape spec --from M)` shows the same figures."""
     import shlex
 
-    from .shapes import _next_name
+    from .shapes import next_name
 
     tokens = ["-i", ",".join("None" if dim is None else str(dim) for dim in saved.dims)]
     if saved.batch is not None:
@@ -375,11 +375,11 @@ def spec_line(saved: SavedModel) -> str:
     counters: dict[str, int] = {}
     for number, spec in enumerate(saved.specs, 1):
         bases = spec.layer.auto_names()
-        automatic = _peek_name(bases[-1], counters)
+        automatic = next_name(bases[-1], dict(counters))  # its automatic name, not yet taken
         for base in bases[:-1]:  # a wrapped layer takes its name whatever the wrapper is called
-            _next_name(base, counters)
+            next_name(base, counters)
         if spec.name == automatic:
-            _next_name(bases[-1], counters)
+            next_name(bases[-1], counters)
             tokens.append(spec.text)
             continue
         if not spec.name.isprintable() or any(char in spec.name for char in ": #\t"):
@@ -387,8 +387,3 @@ def spec_line(saved: SavedModel) -> str:
                              "':', '#' or a space): rename the layer, or use --from directly")  # fmt: skip
         tokens.append(f"{spec.text}:name={spec.name}")
     return shlex.join(tokens)
-
-
-def _peek_name(base: str, counters: dict[str, int]) -> str:
-    count = counters.get(base, 0)
-    return base if count == 0 else f"{base}_{count}"

@@ -160,7 +160,7 @@ def infer(
         # Keras counts the names of the layers it names itself; name= takes no
         # count, though a wrapped layer still takes one of its own type.
         bases = layer.auto_names()[:-1] if spec.name else layer.auto_names()
-        automatic = [_next_name(base, counters) for base in bases]
+        automatic = [next_name(base, counters) for base in bases]
         layer_name = spec.name or automatic[-1]
         where = f"layer {index} '{layer_name}'"
         if rows and len(rows[-1].outputs) > 1:
@@ -230,7 +230,7 @@ def _model_input(specs: Sequence[LayerSpec], dims: tuple, batch_size: int | None
     return (batch_size,) + dims
 
 
-def _next_name(base: str, counters: dict[str, int]) -> str:
+def next_name(base: str, counters: dict[str, int]) -> str:
     """Keras's automatic names: 'dense', then 'dense_1', 'dense_2', ..."""
     count = counters.get(base, 0)
     counters[base] = count + 1

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import InputError, printable
 from .files import Writer, check_destination, require_regular_file, write_files
 from .kinds import Weight
-from .shapes import Summary
+from .shapes import Summary, next_name
 
 
 def initial_weights(summary: Summary, seed: int, dtype: str) -> list[list[np.ndarray]]:
@@ -110,8 +110,6 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
     except ImportError:
         raise InputError(f"reading --weights '{path}' (HDF5) needs h5py, an optional extra: "
                          "pip install 'rnnshape[h5]'") from None
-    from .shapes import _next_name
-
     counters: dict[str, int] = {}
     loaded: list[list[np.ndarray]] = []
     try:
@@ -121,7 +119,7 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
                 raise InputError(f"--weights '{path}' is HDF5 but not a Keras 3 weights file (no 'layers' group)")
             for index, row in enumerate(summary.rows, 1):
                 layer = row.spec.layer
-                group_name = _next_name(layer.keras_name, counters)
+                group_name = next_name(layer.keras_name, counters)
                 arrays: list[np.ndarray] = []
                 if row.weights:
                     where = f"--weights '{path}' layer {index} '{row.name}' (group layers/{group_name})"
