@@ -34,6 +34,15 @@ Examples:
 """
 
 
+CODE_EXAMPLES = """
+\b
+Examples:
+  rnnshape code --framework keras -i 10,5 'bi:8:seq bi:8:seq' dense:1
+  rnnshape code --framework pytorch -i 10,5 'bi:8:seq bi:8:seq' dense:1 -o model.py --save-weights init.npz
+  rnnshape code --framework pytorch --from m.keras --weights m.keras --save-weights state.npz -o model.py
+"""
+
+
 class BadInput(click.ClickException):
     """A library InputError, shown as click shows its own errors: 'Error: ...', exit 2.
     Whatever the user typed in it is shown escaped (errors.printable)."""
@@ -153,30 +162,76 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         click.echo(render(result, fmt, dtype, run=statistics), nl=False)
 
 
-@main.command()
+@main.command(epilog=CODE_EXAMPLES)
 @stack_options
-@click.option("--framework", type=click.Choice(["keras"], case_sensitive=False), required=True,
-              help="The framework of the module (keras; pytorch is to come).")
+@click.option("--framework", type=click.Choice(["keras", "pytorch"], case_sensitive=False), required=True,
+              help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
 @click.option("-o", "--output", "output_path", metavar="FILE", help="Write the module to FILE (default: stdout).")
-def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, framework, output_path):
-    """Print a runnable Python module whose build_model() returns the stack as
-    a Keras 3 model: every layer with its options and name, so that its
-    model.summary() shows the figures rnnshape shows.
+@click.option("--weights", "weights_path", metavar="FILE",
+              help="With --save-weights: Keras's weights to convert for the PyTorch module, an .npz in "
+              "get_weights() order or a .keras or .weights.h5 file (needs h5py).")
+@click.option("--save-weights", metavar="OUT.npz",
+              help="Write the PyTorch module's state_dict(): the --weights converted, or else the weights Keras "
+              "would initialise the model with (drawn with --seed).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the initial weights --save-weights writes "
+              "without --weights (default: 0).")
+def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, framework, output_path,
+         weights_path, save_weights, seed):  # fmt: skip
+    """Print a runnable Python module whose build_model() returns the stack:
+    with --framework keras, a Keras 3 model whose model.summary() shows the
+    figures rnnshape shows; with --framework pytorch, an nn.Module that
+    computes what the Keras model computes, with Keras's input and outputs.
     """
-    from .codegen import keras_module
-
+    framework = framework.lower()
     try:
+        if framework == "keras" and (weights_path or save_weights):
+            raise InputError("--weights and --save-weights convert weights for --framework pytorch; for Keras, "
+                             "load an .npz with model.set_weights(list(np.load(FILE).values()))")  # fmt: skip
+        if save_weights is None and (weights_path is not None or seed is not None):
+            raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
+                             "--save-weights: add --save-weights OUT.npz")  # fmt: skip
         stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-        text = keras_module(infer(stack, dims, batch, name=name))
+        summary = infer(stack, dims, batch, name=name)
+        files = []
+        if output_path is not None:
+            files.append(("-o", output_path))
+        if save_weights is not None:
+            files.append(("--save-weights", save_weights))
+        from .files import check_destinations, write_files
+
+        check_destinations(files)  # before any work, as every command checks its output files
+        if framework == "keras":
+            from .codegen import keras_module
+
+            text = keras_module(summary)
+        else:
+            from .pytorch import pytorch_module
+
+            text = pytorch_module(summary)
+        writers = {"-o": lambda handle: handle.write(text.encode("utf-8"))}
+        if save_weights is not None:
+            writers["--save-weights"] = _state_writer(summary, weights_path, seed or 0)
+        write_files([(option, path, writers[option]) for option, path in files])
         if output_path is None:
             click.echo(text, nl=False)
-            return
-        from .files import check_destination, write_files
-
-        check_destination(output_path, "-o")
-        write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
     except InputError as error:
         raise BadInput(str(error)) from None
+
+
+def _state_writer(summary, weights_path, seed):
+    """What writes the PyTorch module's state_dict() as an .npz: Keras's weights
+    from --weights, or Keras's initial ones, converted."""
+    import numpy as np
+
+    from .pytorch import state_dict
+    from .weights import initial_weights, load_weights
+
+    if weights_path is not None:
+        weights = load_weights(weights_path, summary, "float32")
+    else:
+        weights = initial_weights(summary, seed, "float32")
+    state = state_dict(summary, weights)
+    return lambda handle: np.savez(handle, **state)
 
 
 @main.command(name="spec")
@@ -215,14 +270,13 @@ def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
 
 def _run(summary, dtype, seed, options, show_progress):
     """The forward pass of --run, with its files; numpy is imported only here."""
-    from .files import check_destination, write_files
+    from .files import check_destinations, write_files
     from .run import execute, outputs_writer, parse_memory, plan_run
     from .weights import weights_writer
 
     destinations = {option: options[option] for option in ("--save-output", "--save-weights")
                     if options[option] is not None}
-    for option, path in destinations.items():  # before the run, not after it
-        check_destination(path, option)
+    check_destinations(list(destinations.items()))  # before the run, not after it
     max_memory = parse_memory(options["--max-memory"]) if options["--max-memory"] is not None else None
     plan = plan_run(summary, dtype=dtype, input_path=options["--input-data"], seed=seed, max_memory=max_memory)
     if show_progress and plan.expected_seconds > 1 and sys.stderr.isatty():

@@ -42,6 +42,25 @@ def check_destination(path: str, option: str) -> None:
         raise InputError(f"cannot write {option} '{path}': the folder '{folder}' is not writable")
 
 
+def check_destinations(destinations: list[tuple[str, str]]) -> None:
+    """check_destination for each (option, path), and no two of them the same
+    file (the second would silently replace the first); devices may be shared."""
+    seen: dict[str, str] = {}
+    for option, path in destinations:
+        check_destination(path, option)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                continue
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise InputError(f"{seen[real]} and {option} name the same file '{path}': give each its own")
+        seen[real] = option
+
+
 def write_files(files: list[tuple[str, str, Writer]]) -> None:
     """Write each (option, path, writer) whole, or, if any fails, none of them."""
     staged: list[tuple[str, str]] = []  # (temporary path, destination)

@@ -169,6 +169,11 @@ class Recurrent(Layer):
     gates: ClassVar[int]
     sequence_flag = "seq"
     states: ClassVar[int] = 1  # state vectors the cell carries (and return_state returns)
+    # PyTorch's own module for the cell, the activations it offers, and its
+    # order of the gate blocks, as the numbers of Keras's blocks.
+    torch_module: ClassVar[str]
+    torch_activations: ClassVar[tuple[str, ...]] = ("tanh",)
+    torch_gate_order: ClassVar[tuple[int, ...]] = (0,)
     positional = (Field("units", "units", "count"),)
     flags = frozenset({"seq", "back", "act", "nobias", "state", "stateful", "dropout", "recurrent_dropout", "unroll"})
     required_rank = 3
@@ -194,6 +199,20 @@ class Recurrent(Layer):
 
     def weight_groups(self) -> tuple[str, ...]:
         return ("cell/vars",)  # an RNN layer's variables belong to its cell
+
+    def torch_differences(self) -> list[str]:
+        """What PyTorch's own module does not compute as this layer does (empty:
+        it is exact)."""
+        differences = []
+        if self.activation not in self.torch_activations:
+            offered = " or ".join(self.torch_activations)
+            differences.append(f"activation {self.activation} ({self.torch_module} has {offered} only)")
+        if self.dropout or self.recurrent_dropout:
+            differences.append(f"Keras's dropout, one mask per sequence ({self.torch_module}'s dropout acts "
+                               "between stacked layers)")  # fmt: skip
+        if self.stateful:
+            differences.append("stateful (the states carry over to the next batch)")
+        return differences
 
     def keeps_mask(self) -> bool:
         return self.return_sequences
@@ -241,6 +260,8 @@ class SimpleRNN(Recurrent):
     keras_type = "SimpleRNN"
     keras_name = "simple_rnn"
     gates = 1
+    torch_module = "nn.RNN"
+    torch_activations = ("tanh", "relu")
 
 
 class GatedRecurrent(Recurrent):
@@ -252,6 +273,13 @@ class GatedRecurrent(Recurrent):
 
     flags = Recurrent.flags | {"recurrent_activation"}
 
+    def torch_differences(self) -> list[str]:
+        differences = super().torch_differences()
+        if self.recurrent_activation != "sigmoid":
+            differences.append(f"recurrent_activation {self.recurrent_activation} ({self.torch_module} has "
+                               "sigmoid gates only)")  # fmt: skip
+        return differences
+
 
 class LSTM(GatedRecurrent):
     """Gates i, f, c, o stacked along the last axis of each weight; states h, c.
@@ -261,6 +289,8 @@ class LSTM(GatedRecurrent):
     keras_name = "lstm"
     gates = 4
     states = 2
+    torch_module = "nn.LSTM"
+    torch_gate_order = (0, 1, 2, 3)  # i, f, c (PyTorch's g), o in both
     bias_initializer = "unit_forget_bias"
 
 
@@ -276,6 +306,14 @@ class GRU(GatedRecurrent):
     keras_name = "gru"
     gates = 3
     flags = GatedRecurrent.flags | {"reset_after"}
+    torch_module = "nn.GRU"
+    torch_gate_order = (1, 0, 2)  # Keras's z, r, h are PyTorch's r, z, n in this order
+
+    def torch_differences(self) -> list[str]:
+        differences = super().torch_differences()
+        if not self.reset_after:
+            differences.append("reset_after=False (nn.GRU applies the reset gate after the product only)")
+        return differences
 
     def bias_shape(self) -> tuple[int, ...]:
         if self.reset_after:

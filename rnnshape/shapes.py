@@ -19,12 +19,14 @@ DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
 
 class Row(Value):
     """One layer of the summary. ``outputs`` holds the shape of each of its
-    outputs: one for most layers, several for ``state`` and ``merge=none``."""
+    outputs: one for most layers, several for ``state`` and ``merge=none``.
+    ``masked``: a mask reaches the layer and it takes it (Keras passes it to
+    the layer's call), as the layers after a Masking or mask_zero do."""
 
     def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, outputs: tuple[Shape, ...],
-                 weights: tuple[Weight, ...]):  # fmt: skip
+                 weights: tuple[Weight, ...], masked: bool = False):  # fmt: skip
         self.name, self.spec, self.weights = name, spec, weights
-        self.input_shape, self.outputs = input_shape, outputs
+        self.input_shape, self.outputs, self.masked = input_shape, outputs, masked
 
     @property
     def type(self) -> str:
@@ -180,7 +182,7 @@ def infer(
             raise InputError(_unknown_features(where, shape, rows))
         if not spec.trainable:  # frozen: every weight of the layer stops training
             weights = tuple(weight.replace(trainable=False) for weight in weights)
-        rows.append(Row(layer_name, spec, shape, outputs, weights))
+        rows.append(Row(layer_name, spec, shape, outputs, weights, masks.reaches(layer)))
         masks.follow(index, rows[-1])
         shape = outputs[0]
     return Summary(name, (batch_size,) + tuple(input_shape), tuple(rows), convention, tuple(masks.notes))
@@ -193,6 +195,10 @@ class _MaskTracker:
     def __init__(self):
         self.source: str | None = None  # the layer whose mask the current layer receives
         self.notes: list[str] = []
+
+    def reaches(self, layer) -> bool:
+        """Whether the current mask reaches ``layer`` and the layer takes it."""
+        return self.source is not None and layer.supports_masking
 
     def follow(self, index: int, row: Row) -> None:
         layer = row.spec.layer

@@ -149,7 +149,26 @@ def saved_model(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
             archive.writestr(draw(st.sampled_from(["config.json", "../config.json", "x"])), data)
         data = buffer.getvalue()
     extra = draw(st.sampled_from([[], ["--json"], ["--run"], ["-i", "4,3"]]))
-    return ["--from", "m.keras", *extra], {"m.keras": data}, None
+    if draw(st.integers(0, 3)) == 0:
+        return ["code", "--from", "m.keras", "--framework", draw(st.sampled_from(["pytorch", "keras"]))], \
+            {"m.keras": data}, None
+    return ["summary", "--from", "m.keras", *extra], {"m.keras": data}, None
+
+
+@st.composite
+def code_options(draw, files: dict[str, bytes]) -> list[str]:
+    """rnnshape code's own options, sound and not; files gets what they read."""
+    args = ["--framework", draw(st.sampled_from(["pytorch", "pytorch", "keras", "PyTorch", "jax"]))]
+    if draw(st.booleans()):
+        args += ["-o", draw(st.sampled_from(["model.py", "model.py", "", "missing/model.py", "."]))]
+    if draw(st.booleans()):
+        args += ["--save-weights", draw(st.sampled_from(["state.npz", "state.npz", "model.py", "missing/s.npz"]))]
+        if draw(st.booleans()):
+            files["w.npz"] = draw(npz_bytes())
+            args += ["--weights", "w.npz"]
+        if draw(st.integers(0, 3)) == 0:
+            args += ["--seed", draw(st.sampled_from(["0", "7", "-3"]))]
+    return args
 
 
 @st.composite
@@ -173,6 +192,8 @@ def hostile(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
     else:
         files["specs.txt"] = draw(st.binary(max_size=200) | specs().map(str.encode))
         args += ["-f", "specs.txt"]
+    if draw(st.integers(0, 4)) == 0:  # the code command, on the same input
+        return ["code", *args, *draw(code_options(files))], files, stdin
     args += draw(st.sampled_from([[], [], ["--json"], ["--format", "plain"], ["--format", "markdown"],
                                   ["--format", "x"]]))  # fmt: skip
     if draw(st.booleans()):
@@ -189,7 +210,7 @@ def hostile(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
             args += ["--save-weights", draw(st.sampled_from(["w2.npz", "w2.npz", "missing/w.npz"]))]
         if draw(sometimes):
             args += ["--seed", draw(st.sampled_from(["0", "7", "-3"]))]
-    return args, files, stdin
+    return ["summary", *args], files, stdin
 
 
 def check(args: list[str], files: dict[str, bytes], stdin: bytes | None) -> int:
@@ -201,7 +222,7 @@ def check(args: list[str], files: dict[str, bytes], stdin: bytes | None) -> int:
         for name, data in files.items():
             with open(name, "wb") as handle:
                 handle.write(data)
-        result = CliRunner().invoke(main, ["summary", *args], input=stdin, env={"COLUMNS": "80"})
+        result = CliRunner().invoke(main, args, input=stdin, env={"COLUMNS": "80"})
     finally:
         os.chdir(here)
         shutil.rmtree(folder, ignore_errors=True)

@@ -79,3 +79,22 @@ def test_a_read_only_folder_is_refused(tmp_path):
             check_destination(str(tmp_path / "out.npy"), "--save-output")
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_two_outputs_at_one_path_are_refused_before_the_run(tmp_path):
+    from click.testing import CliRunner
+
+    from rnnshape.cli import main
+
+    path = tmp_path / "out.npz"
+    runner = CliRunner()
+    for args in (["summary", "-i", "4,2", "lstm:3", "--run", "--save-output", str(path), "--save-weights",
+                  str(tmp_path / "." / "out.npz")],
+                 ["code", "--framework", "pytorch", "-i", "4,2", "lstm:3", "-o", str(path), "--save-weights",
+                  str(path)]):  # fmt: skip
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2 and "name the same file" in result.stderr and result.stdout == ""
+        assert not path.exists()
+    shared = runner.invoke(main, ["code", "--framework", "pytorch", "-i", "4,2", "lstm:3", "-o", "/dev/null",
+                                  "--save-weights", "/dev/null"])  # fmt: skip
+    assert shared.exit_code == 0  # a device may take both

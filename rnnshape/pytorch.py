@@ -1,0 +1,799 @@
+"""A stack as PyTorch code: a module whose build_model() returns an nn.Module
+that computes what the Keras model computes, and Keras's weights converted to
+that module's state_dict().
+
+Each kind has one function here (``PARTS``) that says how the kind is written
+in PyTorch: the submodule it holds (PyTorch's own where it is exact, else short
+code of the module's own, with the reason), the lines of ``forward`` that apply
+it, its parameters, and how Keras's weights (``get_weights()`` order) become
+them. The parameters are the kind's weights under the torch convention
+(``kinds``): the module's own code keeps PyTorch's layout, so the count the
+generated module's header gives is the one ``rnnshape summary --convention
+torch`` shows, and converted weights fit PyTorch's modules and its own alike.
+
+Nothing the user typed reaches the code but layer names, and those only as
+Python identifiers checked here (``attribute_names``), so a crafted name cannot
+inject code. Pure Python: the conversion gets NumPy arrays and uses their
+methods, and imports NumPy itself only where it makes new arrays.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Callable
+
+from . import __version__
+from .kinds import (
+    GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
+    Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer, LayerNormalization,
+    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, Weight,
+)  # fmt: skip
+from .shapes import Row, Summary
+from .values import Value
+
+# Keras activation name -> the PyTorch function that computes it, or the name of
+# a helper below (HELPERS) where PyTorch's function needs Keras's arguments or
+# has no equivalent. Keras's torch backend calls the same functions.
+ACTIVATIONS = {
+    "celu": "F.celu", "elu": "F.elu", "exponential": "torch.exp", "gelu": "F.gelu",
+    "hard_shrink": "F.hardshrink", "hard_sigmoid": "F.hardsigmoid", "hard_silu": "F.hardswish",
+    "hard_swish": "F.hardswish", "hard_tanh": "F.hardtanh", "leaky_relu": "leaky_relu", "linear": "linear",
+    "log_sigmoid": "F.logsigmoid", "log_softmax": "log_softmax", "mish": "F.mish", "relu": "torch.relu",
+    "relu6": "F.relu6", "selu": "F.selu", "sigmoid": "torch.sigmoid", "silu": "F.silu",
+    "soft_shrink": "F.softshrink", "softmax": "softmax", "softplus": "F.softplus", "softsign": "F.softsign",
+    "sparse_plus": "sparse_plus", "sparse_sigmoid": "sparse_sigmoid", "sparsemax": "sparsemax",
+    "squareplus": "squareplus", "swish": "F.silu", "tanh": "torch.tanh", "tanh_shrink": "F.tanhshrink",
+}  # fmt: skip
+
+# The module's own code, each piece written into it only when a layer needs it.
+HELPERS = {
+    "linear": '''
+def linear(x):
+    """Keras's "linear" activation: the identity."""
+    return x
+''',
+    "leaky_relu": '''
+def leaky_relu(x):
+    """Keras's leaky_relu, whose slope is 0.2 (PyTorch's default is 0.01)."""
+    return F.leaky_relu(x, 0.2)
+''',
+    "softmax": '''
+def softmax(x):
+    """Keras's softmax: over the last axis."""
+    return torch.softmax(x, -1)
+''',
+    "log_softmax": '''
+def log_softmax(x):
+    """Keras's log_softmax: over the last axis."""
+    return torch.log_softmax(x, -1)
+''',
+    "sparse_plus": '''
+def sparse_plus(x):
+    """Keras's sparse_plus: 0 up to -1, (x + 1)^2 / 4 up to 1, then x."""
+    return torch.where(x <= -1, 0.0, torch.where(x >= 1, x, 0.25 * (x + 1) ** 2))
+''',
+    "sparse_sigmoid": '''
+def sparse_sigmoid(x):
+    """Keras's sparse_sigmoid: 0 up to -1, (x + 1) / 2 up to 1, then 1."""
+    return torch.where(x <= -1, 0.0, torch.where(x >= 1, 1.0, 0.5 * (x + 1)))
+''',
+    "squareplus": '''
+def squareplus(x):
+    """Keras's squareplus, with b = 4."""
+    return (x + torch.sqrt(x * x + 4)) / 2
+''',
+    "sparsemax": '''
+def sparsemax(x):
+    """Keras 3's sparsemax over the last axis, as Keras computes it: its
+    threshold is (the sum of the support's running sums - 1) / k, where the
+    paper (Martins & Astudillo, 2016) has (the k-th running sum - 1) / k."""
+    ranked = torch.sort(x, -1, descending=True).values
+    running = torch.cumsum(ranked, -1)
+    positions = torch.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
+    support = ranked - (running - 1) / positions > 0
+    tau = (torch.where(support, running, 0.0).sum(-1, keepdim=True) - 1) / support.sum(-1, keepdim=True)
+    return torch.clamp(x - tau, min=0)
+''',
+    "pad_same": '''
+def pad_same(x, window, stride, dilation=1, value=0.0):
+    """Keras's "same" padding of a (batch, channels, steps) input: enough steps
+    that every stride-th step starts a window, split around the input, the odd
+    one after (PyTorch's padding="same" does this for a stride of 1 only)."""
+    steps = x.shape[-1]
+    span = dilation * (window - 1) + 1
+    total = max(0, (-(-steps // stride) - 1) * stride + span - steps)
+    return F.pad(x, (total // 2, total - total // 2), value=value)
+''',
+    "average_pool_same": '''
+def average_pool_same(x, pool, stride):
+    """Keras's AveragePooling1D(padding="same") on (batch, channels, steps): each
+    window's mean over its real steps only, as Keras's TensorFlow and JAX
+    backends compute it (the padding adds nothing to a window's sum or count)."""
+    real = pad_same(torch.ones_like(x[:1, :1]), pool, stride)
+    return F.avg_pool1d(pad_same(x, pool, stride), pool, stride) / F.avg_pool1d(real, pool, stride)
+''',
+    "FrozenBatchNorm1d": '''
+class FrozenBatchNorm1d(nn.BatchNorm1d):
+    """A frozen Keras BatchNormalization: it normalises with its moving
+    statistics even in training, as Keras's does when trainable is False."""
+
+    def forward(self, x):
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, eps=self.eps)
+''',
+    "GaussianNoise": '''
+class GaussianNoise(nn.Module):
+    """Keras's GaussianNoise: adds zero-mean noise of the given stddev in training only."""
+
+    def __init__(self, stddev):
+        super().__init__()
+        self.stddev = stddev
+
+    def forward(self, x):
+        return x + self.stddev * torch.randn_like(x) if self.training else x
+''',
+    "project": '''
+def project(x, weight, bias=None, masks=None):
+    """x @ weight.T + bias. With dropout masks (Keras's, in training), x is
+    multiplied by a mask first: one mask for every gate, or one per gate block
+    of the weight."""
+    if masks is None:
+        return F.linear(x, weight, bias)
+    if len(masks) == 1:
+        return F.linear(x * masks[0], weight, bias)
+    blocks = [F.linear(x * mask, block) for mask, block in zip(masks, weight.chunk(len(masks)))]
+    return torch.cat(blocks, -1) if bias is None else torch.cat(blocks, -1) + bias
+''',
+    "KerasRNN": '''
+class KerasRNN(nn.Module):
+    """A Keras SimpleRNN, LSTM or GRU layer, as Keras computes it, where PyTorch's
+    nn.RNN, nn.LSTM and nn.GRU are not exact: other activations, GRU's
+    reset_after=False, masks (Keras skips padding anywhere in a sequence: a
+    masked step keeps the states and repeats the previous output, or gives
+    zeros inside Bidirectional), dropout (Keras's: one mask for every step of
+    a sequence) and stateful layers.
+
+    Its parameters are named, shaped and ordered as those modules' (gates
+    i, f, g, o for an LSTM, r, z, n for a GRU; weights (gates * units, inputs)),
+    so converted weights fit both, and it returns what they return: (output,
+    h_n), or (output, (h_n, c_n)) for an LSTM."""
+
+    GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+    def __init__(self, mode, input_size, hidden_size, bias=True, bidirectional=False, activation=torch.tanh,
+                 recurrent_activation=torch.sigmoid, reset_after=True, dropout=0.0, recurrent_dropout=0.0,
+                 stateful=False):
+        super().__init__()
+        self.mode, self.hidden_size, self.bidirectional = mode, hidden_size, bidirectional
+        self.activation, self.recurrent_activation, self.reset_after = activation, recurrent_activation, reset_after
+        self.dropout, self.recurrent_dropout, self.stateful = dropout, recurrent_dropout, stateful
+        self.states = None  # a stateful layer's final states, where its next batch starts
+        width = self.GATES[mode] * hidden_size
+        for suffix in self.directions():
+            self.register_parameter("weight_ih_l0" + suffix, nn.Parameter(torch.empty(width, input_size)))
+            self.register_parameter("weight_hh_l0" + suffix, nn.Parameter(torch.empty(width, hidden_size)))
+            if bias:
+                self.register_parameter("bias_ih_l0" + suffix, nn.Parameter(torch.empty(width)))
+                self.register_parameter("bias_hh_l0" + suffix, nn.Parameter(torch.empty(width)))
+        bound = 1 / math.sqrt(hidden_size)  # as PyTorch initialises its recurrent modules
+        for parameter in self.parameters():
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def directions(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_states(self):
+        """Start the next batch from zeros (a stateful layer's Keras reset_states())."""
+        self.states = None
+
+    def forward(self, x, mask=None):
+        """x: (batch, steps, features); mask: (batch, steps), True where a step is data."""
+        outputs, finals = [], []
+        for number, suffix in enumerate(self.directions()):
+            initial = None if self.states is None else [state[number] for state in self.states]
+            output, states = self.run(x, mask, suffix, initial)
+            outputs.append(output)
+            finals.append(states)
+        states = tuple(torch.stack(one) for one in zip(*finals))  # each (directions, batch, units)
+        if self.stateful:
+            self.states = tuple(state.detach() for state in states)
+        output = torch.cat(outputs, -1)
+        return (output, states) if self.mode == "lstm" else (output, states[0])
+
+    def run(self, x, mask, suffix, initial):
+        """One direction over the steps (the reverse one from the last step), as
+        Keras's RNN layer runs its cell: (outputs in time order, final states)."""
+        weight_hh = getattr(self, "weight_hh_l0" + suffix)
+        bias_hh = getattr(self, "bias_hh_l0" + suffix, None)
+        batch, steps, _ = x.shape
+        input_masks, recurrent_masks = self.dropout_masks(x)
+        # Every step's input projection at once; the loop adds the recurrent part.
+        inputs = project(x, getattr(self, "weight_ih_l0" + suffix), getattr(self, "bias_ih_l0" + suffix, None),
+                         input_masks)
+        count = 2 if self.mode == "lstm" else 1
+        states = list(initial) if initial is not None else [x.new_zeros(batch, self.hidden_size)] * count
+        previous = x.new_zeros(batch, self.hidden_size)  # the output a masked step repeats
+        outputs = [previous] * steps
+        for t in range(steps - 1, -1, -1) if suffix else range(steps):
+            new = self.cell(inputs[:, t], states, weight_hh, bias_hh, recurrent_masks)
+            if mask is None:
+                states, output = new, new[0]
+            else:
+                keep = mask[:, t, None]
+                states = [torch.where(keep, one, old) for one, old in zip(new, states)]
+                output = torch.where(keep, new[0], 0.0 if self.bidirectional else previous)
+            outputs[t] = previous = output
+        return torch.stack(outputs, 1), states
+
+    def cell(self, x, states, weight_hh, bias_hh, masks):
+        """One step of Keras's cell on x, the step's input projection: the new states."""
+        h = states[0]
+        act, gate = self.activation, self.recurrent_activation
+        if self.mode == "rnn":
+            return [act(x + project(h, weight_hh, bias_hh, masks))]
+        if self.mode == "lstm":
+            i, f, g, o = (x + project(h, weight_hh, bias_hh, masks)).chunk(4, -1)
+            c = gate(f) * states[1] + gate(i) * act(g)
+            return [gate(o) * act(c), c]
+        x_r, x_z, x_n = x.chunk(3, -1)
+        if self.reset_after:
+            h_r, h_z, h_n = project(h, weight_hh, bias_hh, masks).chunk(3, -1)
+            r, z = gate(x_r + h_r), gate(x_z + h_z)
+            n = act(x_n + r * h_n)
+        else:  # the reset gate applied to the state, before its product
+            sizes = [2 * self.hidden_size, self.hidden_size]
+            rz_weight, n_weight = weight_hh.split(sizes)
+            rz_bias, n_bias = bias_hh.split(sizes) if bias_hh is not None else (None, None)
+            h_r, h_z = project(h, rz_weight, rz_bias, masks and masks[:2]).chunk(2, -1)
+            r, z = gate(x_r + h_r), gate(x_z + h_z)
+            n = act(x_n + project(r * h, n_weight, n_bias, masks and masks[2:]))
+        return [z * h + (1 - z) * n]
+
+    def dropout_masks(self, x):
+        """Keras's dropout masks in training, drawn once per sequence: for the
+        input and for the recurrent state, one per gate when recurrent_dropout
+        is used (Keras's implementation 1), else one for every gate."""
+        if not self.training:
+            return None, None
+        count = self.GATES[self.mode] if self.recurrent_dropout > 0 else 1
+
+        def masks(shape, rate):
+            return [F.dropout(x.new_ones(shape), rate) for _ in range(count)] if rate > 0 else None
+
+        return (masks((x.shape[0], 1, x.shape[2]), self.dropout),
+                masks((x.shape[0], self.hidden_size), self.recurrent_dropout))
+''',
+}
+# Helpers that use others, and the imports the module's own code needs.
+HELPER_NEEDS = {"KerasRNN": ("project",), "average_pool_same": ("pad_same",)}
+
+# Attribute names an nn.Module has already (torch 2.x's dir(nn.Module) and
+# what its __init__ sets): a layer named so gets another attribute name.
+MODULE_ATTRIBUTES = frozenset({
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile",
+    "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
+    "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
+    "named_buffers", "named_children", "named_modules", "named_parameters", "parameters",
+    "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook",
+    "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state",
+    "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad",
+})  # fmt: skip
+
+Converter = Callable[[list], list]  # Keras's arrays of a layer -> [(state_dict name, array)]
+
+
+class Part(Value):
+    """How one layer is written in PyTorch.
+
+    ``module``: the submodule's constructor (None: the layer needs none);
+    ``lines``: the forward lines, on ``x`` (and ``mask``), where ``{m}`` is the
+    submodule; ``parameters``: its parameters (the torch convention's weights);
+    ``buffers``: other state_dict entries; ``convert``: Keras's arrays -> those
+    entries, in order; ``custom``: why code of the module's own is needed
+    (empty: PyTorch's own modules are exact); ``helpers``: that code;
+    ``count_note``: why its parameter count differs from Keras's, if it does."""
+
+    def __init__(self, module: str | None, lines: tuple[str, ...], parameters: tuple[Weight, ...] = (),
+                 buffers: tuple[Weight, ...] = (), convert: Converter | None = None, custom: str = "",
+                 helpers: tuple[str, ...] = (), count_note: str = ""):  # fmt: skip
+        self.module, self.lines, self.parameters, self.buffers = module, lines, parameters, buffers
+        self.convert, self.custom, self.helpers, self.count_note = convert, custom, helpers, count_note
+
+
+def _activate(name: str, expression: str) -> str:
+    """``expression`` through the Keras activation ``name`` ("linear": as it is)."""
+    return expression if name == "linear" else f"{ACTIVATIONS[name]}({expression})"
+
+
+def _activation_helpers(*names: str, called: bool = True) -> tuple[str, ...]:
+    """The helpers the activations need; "linear" needs one only where it is
+    passed as a function rather than left out of a call (``called``)."""
+    return tuple(ACTIVATIONS[name] for name in names
+                 if ACTIVATIONS[name] in HELPERS and (name != "linear" or not called))  # fmt: skip
+
+
+def _channels_first(expression: str) -> str:
+    """What a (batch, steps, channels) tensor is to PyTorch's Conv1d and pooling."""
+    return f"{expression}.transpose(1, 2)"
+
+
+# Recurrent layers ---------------------------------------------------------------
+
+# KerasRNN's arguments after the sizes that are Keras's own, with its defaults.
+KERAS_RNN_OPTIONS = {"activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": True,
+                     "dropout": 0.0, "recurrent_dropout": 0.0, "stateful": False}  # fmt: skip
+
+
+def _recurrent_custom(cell, masked: bool) -> str:
+    """Why PyTorch's own module for ``cell`` is not exact (empty: it is)."""
+    reasons = cell.torch_differences()
+    if masked:
+        reasons.append(f"a mask ({cell.torch_module} with packed sequences skips padding at the end of a "
+                       "sequence only)")  # fmt: skip
+    return "; ".join(reasons)
+
+
+def _recurrent_module(cell, features: int, bidirectional: bool, custom: str) -> str:
+    """PyTorch's own module, or KerasRNN with the Keras options that differ from its defaults."""
+    arguments = [str(features), str(cell.units)]
+    if custom:
+        arguments.insert(0, f'"{cell.torch_module[3:].lower()}"')  # nn.LSTM -> "lstm"
+    else:
+        arguments.append("batch_first=True")
+        if cell.activation != "tanh":
+            arguments.append(f'nonlinearity="{cell.activation}"')  # nn.RNN's relu
+    if not cell.use_bias:
+        arguments.append("bias=False")
+    if bidirectional:
+        arguments.append("bidirectional=True")
+    if not custom:
+        return f"{cell.torch_module}({', '.join(arguments)})"
+    for option, default in KERAS_RNN_OPTIONS.items():
+        value = getattr(cell, option, default)
+        if value != default:
+            arguments.append(f"{option}={ACTIVATIONS[value] if option.endswith('activation') else repr(value)}")
+    return f"KerasRNN({', '.join(arguments)})"
+
+
+def _recurrent_parameters(cell, input_shape, directions: int) -> tuple[Weight, ...]:
+    """The torch convention's weights: those of PyTorch's module, and of KerasRNN."""
+    one = cell.weights(input_shape, "torch")
+    return tuple(one) + tuple(weight.replace(name=weight.name + "_reverse") for weight in one if directions == 2)
+
+
+def _recurrent_arrays(cell, arrays: list) -> list:
+    """Keras's kernel, recurrent_kernel and bias -> PyTorch's weight_ih_l0,
+    weight_hh_l0, bias_ih_l0 and bias_hh_l0: kernels transposed, gate blocks in
+    PyTorch's order, and Keras's bias in bias_ih with zeros in bias_hh, or, for
+    a GRU with reset_after, its two rows (input and recurrent) in each."""
+    import numpy as np
+
+    kernel, recurrent_kernel, bias = (list(arrays) + [None])[:3]
+    units = recurrent_kernel.shape[0]
+    order = np.concatenate([np.arange(block * units, (block + 1) * units) for block in cell.torch_gate_order])
+    converted = [("weight_ih_l0", kernel[:, order].T.copy()), ("weight_hh_l0", recurrent_kernel[:, order].T.copy())]
+    if bias is not None:
+        input_bias, recurrent_bias = (bias[0], bias[1]) if bias.ndim == 2 else (bias, np.zeros_like(bias))
+        converted += [("bias_ih_l0", input_bias[order].copy()), ("bias_hh_l0", recurrent_bias[order].copy())]
+    return converted
+
+
+def _states(cell) -> tuple[str, list[str]]:
+    """The target of a recurrent module's final states in ``forward`` (h_n, or
+    (h_n, c_n) for an LSTM), and the names of its state tensors."""
+    names = ["h", "c"][: cell.states]
+    return (names[0] if cell.states == 1 else f"({', '.join(names)})"), names
+
+
+def _rnn_helpers(cell) -> tuple[str, ...]:
+    names = (cell.activation, getattr(cell, "recurrent_activation", "sigmoid"))
+    return ("KerasRNN",) + _activation_helpers(*names, called=False)
+
+
+def _count_note(cell) -> str:
+    if not cell.use_bias or len(cell.bias_shape()) == 2:
+        return ""  # no bias, or a GRU's two, as PyTorch keeps them
+    return ("PyTorch's recurrent modules (and KerasRNN, which keeps their layout) have two biases, bias_ih and "
+            "bias_hh, where Keras's SimpleRNN, LSTM and GRU with reset_after=False have one; converted weights "
+            "put Keras's in bias_ih and zeros in bias_hh.")  # fmt: skip
+
+
+def recurrent(layer, row: Row) -> Part:
+    """A SimpleRNN, LSTM or GRU layer. go_backwards reads the steps from the
+    last: the input (and mask) flipped, and the output sequence in the order
+    the layer made it, as Keras returns it."""
+    custom = _recurrent_custom(layer, row.masked)
+    flip = ".flip(1)" if layer.go_backwards else ""
+    call = f"{{m}}(x{flip}, mask{flip})" if row.masked else f"{{m}}(x{flip})"
+    target, names = _states(layer)
+    lines = [f"x, {target} = {call}"]
+    result = "x" if layer.return_sequences else "h[0]"  # without it, the last state h is the output
+    if layer.return_state:
+        lines.append(f"x = ({', '.join([result] + [f'{name}[0]' for name in names])})")
+    elif result != "x":
+        lines.append(f"x = {result}")
+    return Part(
+        _recurrent_module(layer, row.input_shape[-1], False, custom), tuple(lines),
+        _recurrent_parameters(layer, row.input_shape, 1), convert=lambda arrays: _recurrent_arrays(layer, arrays),
+        custom=custom, helpers=_rnn_helpers(layer) if custom else (), count_note=_count_note(layer),
+    )  # fmt: skip
+
+
+MERGES = {"sum": "{f} + {b}", "mul": "{f} * {b}", "ave": "({f} + {b}) / 2", None: "{f}, {b}"}
+
+
+def bidirectional(layer: Bidirectional, row: Row) -> Part:
+    """Keras's Bidirectional: PyTorch's bidirectional=True runs the same two
+    copies; their outputs (at each step, or the last states) are merged as
+    merge_mode says, and the states follow, forward then backward."""
+    cell = layer.layer
+    custom = _recurrent_custom(cell, row.masked)
+    units = cell.units
+    target, names = _states(cell)
+    lines = [f"x, {target} = {{m}}(x, mask)" if row.masked else f"x, {target} = {{m}}(x)"]
+    if cell.return_sequences:
+        forward, backward = f"x[..., :{units}]", f"x[..., {units}:]"
+    else:
+        forward, backward = "h[0]", "h[1]"
+    if layer.merge_mode == "concat":
+        merged = "x" if cell.return_sequences else "torch.cat([h[0], h[1]], -1)"
+    else:
+        merged = MERGES[layer.merge_mode].format(f=forward, b=backward)
+    states = [f"{name}[{direction}]" for direction in (0, 1) for name in names]
+    if cell.return_state:
+        lines.append(f"x = ({merged}, {', '.join(states)})")
+    elif layer.merge_mode is None:
+        lines.append(f"x = ({merged})")
+    elif merged != "x":
+        lines.append(f"x = {merged}")
+
+    def convert(arrays: list) -> list:
+        half = len(arrays) // 2
+        backward = [(name + "_reverse", array) for name, array in _recurrent_arrays(cell, arrays[half:])]
+        return _recurrent_arrays(cell, arrays[:half]) + backward
+
+    return Part(
+        _recurrent_module(cell, row.input_shape[-1], True, custom), tuple(lines),
+        _recurrent_parameters(cell, row.input_shape, 2), convert=convert, custom=custom,
+        helpers=_rnn_helpers(cell) if custom else (), count_note=_count_note(cell),
+    )  # fmt: skip
+
+
+# Other layers -------------------------------------------------------------------
+
+
+def _transposed(arrays: list) -> list:
+    """A kernel (inputs, units) and its bias -> nn.Linear's weight (units, inputs) and bias."""
+    return [("weight", arrays[0].T.copy())] + [("bias", array) for array in arrays[1:]]
+
+
+def dense(layer: Dense, row: Row) -> Part:
+    """nn.Linear acts on the last axis, as Dense does, whatever the rank."""
+    bias = "" if layer.use_bias else ", bias=False"
+    line = f"x = {_activate(layer.activation, '{m}(x)')}"
+    return Part(f"nn.Linear({row.input_shape[-1]}, {layer.units}{bias})", (line,),
+                tuple(layer.weights(row.input_shape, "torch")), convert=_transposed,
+                helpers=_activation_helpers(layer.activation))  # fmt: skip
+
+
+def time_distributed(layer: TimeDistributed, row: Row) -> Part:
+    """A Dense at every step is a Dense on the sequence."""
+    return dense(layer.layer, row)
+
+
+def embedding(layer: Embedding, row: Row) -> Part:
+    lines = ("mask = x != 0", "x = {m}(x)") if layer.mask_zero else ("x = {m}(x)",)
+    return Part(f"nn.Embedding({layer.input_dim}, {layer.output_dim})", lines,
+                tuple(layer.weights(row.input_shape, "torch")), convert=lambda arrays: [("weight", arrays[0])])
+
+
+def conv1d(layer: Conv1D, row: Row) -> Part:
+    """nn.Conv1d on the channels-first view. Keras's causal padding (all before)
+    and its same padding with strides above 1 are padded here first."""
+    arguments = [str(row.input_shape[-1]), str(layer.filters), str(layer.kernel_size)]
+    arguments += [f"{word}={value}" for word, value in (("stride", layer.strides), ("dilation", layer.dilation_rate))
+                  if value != 1]  # fmt: skip
+    x, custom, helpers = _channels_first("x"), "", ()
+    if layer.padding == "same" and layer.strides == 1:
+        arguments.append('padding="same"')
+    elif layer.padding == "same":
+        dilation = f", {layer.dilation_rate}" if layer.dilation_rate != 1 else ""
+        x = f"pad_same({x}, {layer.kernel_size}, {layer.strides}{dilation})"
+        custom, helpers = "Keras's same padding with a stride above 1 (nn.Conv1d's needs a stride of 1)", ("pad_same",)
+    elif layer.padding == "causal":
+        x = f"F.pad({x}, ({layer.dilation_rate * (layer.kernel_size - 1)}, 0))"
+    if not layer.use_bias:
+        arguments.append("bias=False")
+    line = f"x = {_activate(layer.activation, '{m}(' + x + ').transpose(1, 2)')}"
+
+    def convert(arrays: list) -> list:  # Keras's kernel (window, in, out) -> (out, in, window)
+        return [("weight", arrays[0].transpose(2, 1, 0).copy())] + [("bias", array) for array in arrays[1:]]
+
+    return Part(f"nn.Conv1d({', '.join(arguments)})", (line,), tuple(layer.weights(row.input_shape, "torch")),
+                convert=convert, custom=custom, helpers=helpers + _activation_helpers(layer.activation))  # fmt: skip
+
+
+def max_pooling1d(layer: MaxPooling1D, row: Row) -> Part:
+    x, custom, helpers = _channels_first("x"), "", ()
+    if layer.padding == "same":  # padding that never wins the maximum
+        x = f'pad_same({x}, {layer.pool_size}, {layer.stride}, value=-float("inf"))'
+        custom, helpers = "Keras's same padding (nn.MaxPool1d pads both sides alike)", ("pad_same",)
+    return Part(f"nn.MaxPool1d({layer.pool_size}, {layer.stride})", (f"x = {{m}}({x}).transpose(1, 2)",),
+                custom=custom, helpers=helpers)  # fmt: skip
+
+
+def average_pooling1d(layer: AveragePooling1D, row: Row) -> Part:
+    if layer.padding == "same":
+        line = f"x = average_pool_same({_channels_first('x')}, {layer.pool_size}, {layer.stride}).transpose(1, 2)"
+        return Part(None, (line,), custom="Keras's same padding, whose windows average their real steps only",
+                    helpers=("average_pool_same",))  # fmt: skip
+    line = f"x = {{m}}({_channels_first('x')}).transpose(1, 2)"
+    return Part(f"nn.AvgPool1d({layer.pool_size}, {layer.stride})", (line,))
+
+
+def global_max_pooling1d(layer, row: Row) -> Part:
+    return Part(None, ("x = x.amax(1)",))
+
+
+def global_average_pooling1d(layer, row: Row) -> Part:
+    if row.masked:  # the mean over the steps that are data (nan where there are none, as in Keras)
+        return Part(None, ("weights = mask.unsqueeze(-1).to(x.dtype)", "x = (x * weights).sum(1) / weights.sum(1)"))
+    return Part(None, ("x = x.mean(1)",))
+
+
+def flatten(layer, row: Row) -> Part:
+    return Part(None, ("x = x.flatten(1)",))
+
+
+def repeat_vector(layer: RepeatVector, row: Row) -> Part:
+    return Part(None, (f"x = x.unsqueeze(1).repeat(1, {layer.n}, 1)",))
+
+
+def batch_normalization(layer: BatchNormalization, row: Row) -> Part:
+    """nn.BatchNorm1d with Keras's epsilon and momentum (PyTorch's momentum is
+    Keras's 1 - momentum). A frozen one runs in inference mode even in
+    training, as Keras's does."""
+    x = "x" if len(row.input_shape) == 2 else _channels_first("x")
+    back = "" if len(row.input_shape) == 2 else ".transpose(1, 2)"
+    features = row.input_shape[-1]
+    module, custom, helpers = "nn.BatchNorm1d", "", ()
+    if not row.trainable:
+        module, helpers = "FrozenBatchNorm1d", ("FrozenBatchNorm1d",)
+        custom = "a frozen BatchNormalization, in inference mode even in training, as in Keras"
+    buffers = (Weight("running_mean", (features,)), Weight("running_var", (features,), "ones"),
+               Weight("num_batches_tracked", ()))  # fmt: skip
+
+    def convert(arrays: list) -> list:
+        import numpy as np
+
+        gamma, beta, mean, variance = arrays
+        return [("weight", gamma), ("bias", beta), ("running_mean", mean), ("running_var", variance),
+                ("num_batches_tracked", np.array(0, dtype=np.int64))]  # fmt: skip
+
+    return Part(f"{module}({features}, eps={layer.epsilon}, momentum=0.01)", (f"x = {{m}}({x}){back}",),
+                tuple(layer.weights(row.input_shape, "torch")), buffers, convert, custom, helpers,
+                count_note="BatchNorm's moving mean and variance, which Keras counts, are buffers in PyTorch.")
+
+
+def layer_normalization(layer: LayerNormalization, row: Row) -> Part:
+    return Part(f"nn.LayerNorm({row.input_shape[-1]}, eps={layer.epsilon})", ("x = {m}(x)",),
+                tuple(layer.weights(row.input_shape, "torch")),
+                convert=lambda arrays: [("weight", arrays[0]), ("bias", arrays[1])])
+
+
+def activation(layer: Activation, row: Row) -> Part:
+    return Part(None, (f"x = {_activate(layer.activation, 'x')}",) if layer.activation != "linear" else (),
+                helpers=_activation_helpers(layer.activation))  # fmt: skip
+
+
+def dropout(layer: Dropout, row: Row) -> Part:
+    return Part(f"nn.Dropout({layer.rate})", ("x = {m}(x)",))
+
+
+def spatial_dropout1d(layer: SpatialDropout1D, row: Row) -> Part:
+    """Whole feature channels dropped, as nn.Dropout1d does on (batch, channels, steps)."""
+    return Part(f"nn.Dropout1d({layer.rate})", (f"x = {{m}}({_channels_first('x')}).transpose(1, 2)",))
+
+
+def gaussian_noise(layer: GaussianNoise, row: Row) -> Part:
+    return Part(f"GaussianNoise({layer.stddev})", ("x = {m}(x)",),
+                custom="Keras's GaussianNoise (PyTorch has no noise layer)", helpers=("GaussianNoise",))  # fmt: skip
+
+
+def masking(layer: Masking, row: Row) -> Part:
+    """Keras's Masking: a step is padding when every feature equals the value;
+    padding steps become zeros, and the mask goes to the layers after."""
+    value = float(layer.mask_value)
+    return Part(None, (f"mask = (x != {value!r}).any(-1)", "x = x * mask.unsqueeze(-1)"))
+
+
+PARTS: dict[type[Layer], Callable[[Layer, Row], Part]] = {
+    SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional,
+    Dense: dense, TimeDistributed: time_distributed, Embedding: embedding,
+    Conv1D: conv1d, MaxPooling1D: max_pooling1d, AveragePooling1D: average_pooling1d,
+    GlobalMaxPooling1D: global_max_pooling1d, GlobalAveragePooling1D: global_average_pooling1d,
+    Flatten: flatten, RepeatVector: repeat_vector, BatchNormalization: batch_normalization,
+    LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
+    Dropout: dropout, SpatialDropout1D: spatial_dropout1d, GaussianNoise: gaussian_noise,
+}  # fmt: skip
+
+
+def parts(summary: Summary) -> list[Part]:
+    return [PARTS[type(row.spec.layer)](row.spec.layer, row) for row in summary.rows]
+
+
+def attribute_names(summary: Summary) -> list[str]:
+    """The submodule attribute of each layer: its Keras name where that is a
+    Python identifier free to use on an nn.Module, else the name made one
+    (characters other than ASCII letters, digits and '_' become '_'), prefixed
+    with 'layer_' where it would still clash, or 'layer_N' where nothing is
+    left of it; distinct, as Keras's names are."""
+    names: list[str] = []
+    for number, row in enumerate(summary.rows, 1):
+        # ASCII only: Python folds other identifiers (NFKC), so two names could become one.
+        name = re.sub(r"\W", "_", row.name, flags=re.ASCII)
+        if not name.strip("_"):
+            name = f"layer_{number}"
+        elif not name.isidentifier() or keyword.iskeyword(name) or name in MODULE_ATTRIBUTES or name.startswith("_"):
+            name = "layer_" + name.lstrip("_")
+        base, number = name, 1
+        while name in names:
+            number += 1
+            name = f"{base}_{number}"
+        names.append(name)
+    return names
+
+
+# The generated module ---------------------------------------------------------------
+
+
+def pytorch_module(summary: Summary) -> str:
+    """The module's text for ``summary``'s stack (counted as Keras counts)."""
+    layers = parts(summary)
+    attributes = attribute_names(summary)
+    helpers = _needed_helpers(layers)
+    init, forward = [], []
+    for row, part, attribute in zip(summary.rows, layers, attributes):
+        module = f"self.{attribute}"
+        if part.module is not None:
+            init.append(f"{module} = {part.module}")
+            if not row.trainable:
+                init.append(f"{module}.requires_grad_(False)  # frozen, as Keras's trainable=False")
+        forward += [line.replace("{m}", module) for line in part.lines]
+    forward.append("return x")
+    text = [_header(summary, layers, attributes), _imports(helpers)]
+    text += [HELPERS[name] for name in HELPERS if name in helpers]
+    text.append(MODEL.format(init=_indent(init or ["pass"], 8), forward=_indent(forward, 8)))
+    return "\n".join(text)
+
+
+def _needed_helpers(layers: list[Part]) -> set[str]:
+    needed = {name for part in layers for name in part.helpers}
+    for name in list(needed):
+        needed |= set(HELPER_NEEDS.get(name, ()))
+    return needed
+
+
+def _imports(helpers: set[str]) -> str:
+    lines = ["import math", ""] if "KerasRNN" in helpers else []
+    return "\n".join(lines + ["import torch", "import torch.nn.functional as F", "from torch import nn", ""])
+
+
+def _indent(lines: list[str], spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in lines)
+
+
+MODEL = '''
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+{init}
+
+    def forward(self, x):
+{forward}
+
+
+def build_model():
+    return Model()
+
+
+if __name__ == "__main__":
+    model = build_model()
+    print(model)
+    print("parameters:", sum(parameter.numel() for parameter in model.parameters()))
+'''
+
+
+def _header(summary: Summary, layers: list[Part], attributes: list[str]) -> str:
+    parameters = sum(weight.size for part in layers for weight in part.parameters)
+    builtin = sorted({part.module.split("(")[0] for part in layers if part.module and part.module.startswith("nn.")})
+    where = [f"self.{attribute}" if part.module else f"layer {number} ({attribute})"
+             for number, (part, attribute) in enumerate(zip(layers, attributes), 1)]  # fmt: skip
+    custom = [_item(f"{place}: {part.custom}.") for place, part in zip(where, layers) if part.custom]
+    lines = [
+        f'"""A PyTorch model, generated by rnnshape {__version__}.',
+        "",
+        _paragraph(f"build_model() returns an nn.Module that computes what the Keras model computes. It takes "
+                   f"Keras's batch-first input, {_input_text(summary)}, and returns {_output_text(summary)}."),
+        "",
+        _paragraph(f"PyTorch's own modules: {', '.join(builtin) if builtin else 'none'}."),
+    ]
+    if custom:
+        lines += ["Code of this module's own, where PyTorch has no exact equivalent:"] + custom
+    lines += ["", f"Parameters: {parameters:,}, as rnnshape summary --convention torch counts them;",
+              f"Keras counts {summary.total_params:,} (rnnshape summary)."]
+    lines += [_item(note) for note in _count_notes(layers)]
+    lines += [
+        "",
+        "Keras's weights: the command that wrote this module, with --weights KERAS_FILE",
+        "--save-weights STATE.npz added, converts them to its state_dict() (gate order,",
+        "transposed kernels, split biases); then",
+        '    model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load("STATE.npz").items()})',
+        "(KERAS_FILE: an .npz of model.get_weights(), or a .keras or .weights.h5 file).",
+        "Call model.eval() to compute what Keras's predict() does; in training mode",
+        "dropout and noise act as in Keras's training.",
+        '"""',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _paragraph(text: str, first: str = "", rest: str = "") -> str:
+    """Text of the header, wrapped to 79 columns."""
+    import textwrap
+
+    return textwrap.fill(text, 79, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
+
+
+def _item(text: str) -> str:
+    """A list item of the header."""
+    return _paragraph(text, "- ", "  ")
+
+
+def _input_text(summary: Summary) -> str:
+    shape = _shape_text(summary.input_shape)
+    if summary.rows[0].spec.layer.first_only:
+        return f"{shape} int64 token ids"
+    return f"{shape} float32"
+
+
+def _output_text(summary: Summary) -> str:
+    outputs = summary.rows[-1].outputs
+    if len(outputs) == 1:
+        return f"its output, {_shape_text(outputs[0])}"
+    return f"its {len(outputs)} outputs as a tuple, in Keras's order: {', '.join(map(_shape_text, outputs))}"
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("batch" if dim is None and axis == 0 else "steps" if dim is None else str(dim)
+                           for axis, dim in enumerate(shape)) + ")"  # fmt: skip
+
+
+def _count_notes(layers: list[Part]) -> list[str]:
+    """Why the module's count differs from Keras's, for the kinds this stack has."""
+    return list(dict.fromkeys(part.count_note for part in layers if part.count_note))
+
+
+# Weights ---------------------------------------------------------------------------
+
+
+def state_dict(summary: Summary, weights: list[list]) -> dict:
+    """Keras's weights of each layer (get_weights() order, as ``weights`` loads
+    them) -> the generated module's state_dict(), name -> array."""
+    state = {}
+    for part, attribute, arrays in zip(parts(summary), attribute_names(summary), weights):
+        if part.convert is None:
+            continue
+        for name, array in part.convert(arrays):
+            state[f"{attribute}.{name}"] = array
+    return state
+
+
+def state_shapes(summary: Summary) -> dict:
+    """The state_dict()'s names and shapes, parameters and buffers, in order."""
+    return {f"{attribute}.{weight.name}": weight.shape
+            for part, attribute in zip(parts(summary), attribute_names(summary))
+            for weight in part.parameters + part.buffers}  # fmt: skip
