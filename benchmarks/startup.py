@@ -6,7 +6,7 @@ Prints the median wall time of each command over --runs runs (after one warm-up
 run each, so every command finds its files in the OS cache; the commands take
 turns, so a noisy spell of the machine falls on all of them alike) and the ratio of
 rnnshape's table to `python -c "import click, rich.console, rich.table"` and of
-its JSON to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
+its JSON (and of `code --framework pytorch`) to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
 should cost little more than the libraries it needs to print anything at all.
 """
 
@@ -54,6 +54,8 @@ def main() -> None:
     commands = {
         "rnnshape summary (table)": rnnshape,
         "rnnshape summary --json": rnnshape + ["--json"],
+        "rnnshape code --framework pytorch": rnnshape_command() + ["code", "--framework", "pytorch", "-i", "10,5",
+                                                                   SPECS],  # fmt: skip
         "python -c 'import click, rich.console, rich.table'": [
             sys.executable, "-c", "import click, rich.console, rich.table"],
         "python -c 'import click, json'": [sys.executable, "-c", "import click, json"],
@@ -66,6 +68,8 @@ def main() -> None:
     json_ratio = times["rnnshape summary --json"] / times["python -c 'import click, json'"]
     print(f"\ntable / import click, rich.console, rich.table  = {table_ratio:.2f}  (target <= 1.3)")
     print(f"json  / import click, json                      = {json_ratio:.2f}  (target <= 1.3)")
+    code_ratio = times["rnnshape code --framework pytorch"] / times["python -c 'import click, json'"]
+    print(f"code  / import click, json                      = {code_ratio:.2f}  (target <= 1.3)")
 
 
 if __name__ == "__main__":

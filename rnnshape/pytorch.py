@@ -652,6 +652,7 @@ def attribute_names(summary: Summary) -> list[str]:
 
 def pytorch_module(summary: Summary) -> str:
     """The module's text for ``summary``'s stack (counted as Keras counts)."""
+    _require_keras_convention(summary)
     layers = parts(summary)
     attributes = attribute_names(summary)
     helpers = _needed_helpers(layers)
@@ -668,6 +669,11 @@ def pytorch_module(summary: Summary) -> str:
     text += [HELPERS[name] for name in HELPERS if name in helpers]
     text.append(MODEL.format(init=_indent(init or ["pass"], 8), forward=_indent(forward, 8)))
     return "\n".join(text)
+
+
+def _require_keras_convention(summary: Summary) -> None:
+    if summary.convention != "keras":  # the header's Keras count, and the weights' Keras layout
+        raise ValueError("the PyTorch module is made from a summary in the keras convention")
 
 
 def _needed_helpers(layers: list[Part]) -> set[str]:
@@ -783,6 +789,7 @@ def _count_notes(layers: list[Part]) -> list[str]:
 def state_dict(summary: Summary, weights: list[list]) -> dict:
     """Keras's weights of each layer (get_weights() order, as ``weights`` loads
     them) -> the generated module's state_dict(), name -> array."""
+    _require_keras_convention(summary)
     state = {}
     for part, attribute, arrays in zip(parts(summary), attribute_names(summary), weights):
         if part.convert is None:

@@ -94,7 +94,8 @@ def npz_bytes(draw) -> bytes:
 
 @st.composite
 def invocations(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
-    """(arguments, files to create by name, stdin) for one run of `rnnshape summary`:
+    """(arguments, files to create by name, stdin) for one run of `rnnshape summary`
+    (or `rnnshape code`):
     half of them well-formed (so that they reach the engine, the forward pass and
     the output files), half hostile throughout."""
     if draw(st.booleans()):
@@ -109,6 +110,10 @@ def well_formed(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
     stack = " ".join((["emb:9:3:mask_zero"] if embedding else []) + layers)
     args = ["-i", draw(st.sampled_from(["6", "None"] if embedding else ["6,3", "4,2", "None,3"])), stack]
     args += ["-b", draw(st.sampled_from(["1", "3"]))] if draw(st.booleans()) else []
+    if draw(st.integers(0, 3)) == 0:  # the code command, with its files
+        framework = draw(st.sampled_from(["keras", "pytorch"]))
+        files_args = ["-o", "model.py"] + (["--save-weights", "s.npz"] if framework == "pytorch" else [])
+        return ["code", "--framework", framework, *args, *draw(st.sampled_from([[], files_args]))], {}, None
     args += draw(st.sampled_from([[], ["--json"], ["--format", "plain"], ["--format", "markdown"]]))
     files: dict[str, bytes] = {}
     if draw(st.booleans()):
@@ -117,7 +122,7 @@ def well_formed(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
             files["x.npy"] = _npy(np.random.default_rng(0).integers(0, 9, (2, 5)) if embedding
                                   else np.ones((2, 5, 3), np.float32))  # fmt: skip
             args += ["--input-data", "x.npy"]
-    return args, files, None
+    return ["summary", *args], files, None
 
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 10) | st.floats(allow_nan=False)

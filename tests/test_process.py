@@ -88,6 +88,14 @@ def test_committed_completion_scripts_are_current(shell):
     assert generated.stdout and generated.stdout == committed.read_text()
 
 
+def test_code_loads_neither_numpy_nor_rich_until_it_converts_weights(tmp_path):
+    for framework in ("keras", "pytorch"):
+        modules = imported_modules("code", "--framework", framework, "-i", "10,5", "bi:lstm:8:seq", "dense:1")
+        assert "rich" not in modules and "numpy" not in modules
+    state = str(tmp_path / "state.npz")
+    assert "numpy" in imported_modules("code", "--framework", "pytorch", "-i", "10,5", "lstm:8", "--save-weights", state)
+
+
 def test_only_the_run_loads_numpy():
     assert "numpy" in imported_modules("summary", "-i", "10,5", "bi:8:seq", "--run", "--json")
 

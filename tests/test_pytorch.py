@@ -119,6 +119,7 @@ def test_more_modules_compute_what_rnnshape_computes(number, golden):
     record, summary, weights, x, torch = extra_case(number)
     text = pytorch_module(summary)
     assert sha256(text) == record["sha256"], "the module changed: rerun tests/fixtures/make_keras_fixtures.py"
+    compile(text, "generated.py", "exec")
     if record["golden"]:
         golden(f"pytorch/{record['golden']}.py", text)
     ours = forward(summary, weights, x)
@@ -278,3 +279,8 @@ def test_saved_keras_weights_convert_from_a_keras_file(tmp_path):
     summary = summarize(list(saved.specs), saved.dims, saved.batch, name=saved.name)
     with np.load(state) as arrays:
         assert [(name, arrays[name].shape) for name in arrays.files] == list(state_shapes(summary).items())
+
+
+def test_the_module_is_made_from_keras_counts():
+    with pytest.raises(ValueError, match="keras convention"):
+        pytorch_module(summarize("lstm:3", (4, 2), convention="torch"))
