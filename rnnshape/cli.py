@@ -13,10 +13,11 @@ import click
 from . import __version__
 from .errors import InputError, printable
 from .kinds import CONVENTIONS, Embedding
+from .render import View
 from .shapes import DTYPE_BYTES, infer
 from .spec import parse, parse_dims
 
-FORMATS = ("table", "plain", "markdown", "json")
+FORMATS = ("table", "plain", "markdown", "json", "csv")
 MAX_SPEC_BYTES = 1024**2  # spec text read from a file or stdin
 MIN_TABLE_WIDTH = 44  # the table is never narrower than 40 columns (Keras refuses below that)
 
@@ -94,6 +95,11 @@ def stack_options(command):
               show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
               show_default=True, help="Weight dtype: the byte sizes, and the compute dtype of --run.")
+@click.option("--details", is_flag=True, help="Add Input Shape and Mult-Adds columns, and the memory of a forward "
+              "pass under the totals (with --run: statistics of every layer's output).")
+@click.option("--expand", is_flag=True, help="Show the layers inside Bidirectional (forward_..., backward_...) and "
+              "TimeDistributed, indented under them.")
+@click.option("--show-trainable", is_flag=True, help="Add Keras's Trainable column (Y, N, or - for no weights).")
 @click.option("--run", "run_forward", is_flag=True, help="Also run the stack forward with NumPy, as Keras computes it.")
 @click.option("--weights", "weights_path", metavar="FILE",
               help="Weights for --run: an .npz as np.savez(FILE, *model.get_weights()) writes, or a .keras or "
@@ -107,7 +113,8 @@ def stack_options(command):
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
 def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, fmt, as_json, convention,
-            dtype, run_forward, weights_path, save_weights, input_data, save_output, seed, max_memory):
+            dtype, details, expand, show_trainable, run_forward, weights_path, save_weights, input_data, save_output,
+            seed, max_memory):  # fmt: skip
     """Print the summary Keras would print for a stack of layer SPECs.
 
     A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
@@ -118,7 +125,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     noise:S; flags seq, back, state, nobias, act=NAME,
     merge=concat|sum|mul|ave|none, reset_after=false,
     recurrent_activation=NAME, stateful, stride=S, pad=valid|same|causal,
-    dilation=N, mask_zero, frozen, name=NAME (the README lists them all).
+    dilation=N, mask_zero, frozen, name=NAME (`rnnshape kinds` lists every
+    kind, flag, default and activation name).
     One argument may hold several specs; '-' reads them from stdin.
     """
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
@@ -128,6 +136,12 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         if as_json and fmt not in (None, "json"):
             raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
         fmt = "json" if as_json else (fmt or "table").lower()
+        view = View(details, expand, show_trainable)
+        if fmt == "plain" and view != View():
+            chosen = next(option for option, on in (("--details", details), ("--expand", expand),
+                                                     ("--show-trainable", show_trainable)) if on)  # fmt: skip
+            raise InputError(f"{chosen} does not fit the plain format, Keras 2's three columns: use the table, "
+                             "markdown, json or csv format")  # fmt: skip
         given = [option for option, value in run_options.items() if value is not None]
         if given and not run_forward:
             raise InputError(f"{given[0]} is an option of --run: add --run")
@@ -153,13 +167,13 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         # 40 (by itself it would read COLUMNS, or assume 80 on a dumb terminal;
         # it takes a width only together with a height).
         console = Console(highlight=False, width=max(columns, MIN_TABLE_WIDTH), height=25)
-        print_table(result, dtype, console, columns)
+        print_table(result, dtype, console, columns, view)
         if statistics:
             print_run(statistics, console)
     else:
         from .render import render
 
-        click.echo(render(result, fmt, dtype, run=statistics), nl=False)
+        click.echo(render(result, fmt, dtype, run=statistics, view=view), nl=False)
 
 
 @main.command(epilog=CODE_EXAMPLES)
@@ -232,6 +246,23 @@ def _state_writer(summary, weights_path, seed):
         weights = initial_weights(summary, seed, "float32")
     state = state_dict(summary, weights)
     return lambda handle: np.savez(handle, **state)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The same as JSON, for tools.")
+def kinds(as_json):
+    """List every layer kind with its fields, flags, aliases and defaults, and
+    the activation names: the reference of the spec grammar.
+    """
+    from .reference import kinds_reference, render_kinds
+
+    reference = kinds_reference()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(reference, indent=1))
+    else:
+        click.echo(render_kinds(reference, terminal_width()), nl=False)
 
 
 @main.command(name="spec")

@@ -125,6 +125,12 @@ class Layer(Value):
         """The flag that gives the layer several outputs, when it has them."""
         return None
 
+    def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
+        """A wrapper's layers inside, as Keras builds them: (Keras name, layer,
+        its input shape, how many times it runs: None when unknown), given the
+        wrapped layer's ``name``; none for other kinds."""
+        return ()
+
     def keeps_mask(self) -> bool:
         """Whether a mask this layer supports still applies to its output (it
         does not when the time axis is gone)."""
@@ -139,6 +145,20 @@ class Layer(Value):
         """Multiply-adds of the layer's matrix products for the whole batch (a None
         batch counts as 1); None when a dim it needs is unknown."""
         return 0
+
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        """The mult-adds per sample as a formula and with this input's numbers,
+        ('T · g · U · (D + U)', '10 · 4 · 8 · (5 + 8)'); None for a kind without
+        matrix products (explain says 0)."""
+        return None
+
+    def equations(self) -> tuple[str, ...]:
+        """What the layer computes, in Keras's weight names, for explain."""
+        return ()
+
+    def shape_rule(self) -> str:
+        """How the output shape follows from the input's, for explain."""
+        return "the output has the input's shape"
 
     def working_elements(self, input_shape: Shape) -> int:
         """Elements the forward pass holds besides the layer's input and output."""
@@ -243,6 +263,25 @@ class Recurrent(Layer):
             return None
         return _batch(input_shape) * timesteps * self.gates * self.units * (features + self.units)
 
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        steps, features = input_shape[1], input_shape[2]
+        gates = f"{self.gates} · " if self.gates > 1 else ""
+        return (f"T · {'g · ' if self.gates > 1 else ''}U · (D + U)",
+                f"{'T' if steps is None else steps} · {gates}{self.units} · ({features} + {self.units})")
+
+    def shape_rule(self) -> str:
+        rule = ("seq: every step's output, (batch, T, units)" if self.return_sequences
+                else "the last step's output, (batch, units)")  # fmt: skip
+        if self.return_state:
+            rule += f"; state: then the final state{'s h and c' if self.states == 2 else ' h'}, (batch, units) each"
+        return rule
+
+    def _bias(self, block: str = "") -> str:
+        return f" + bias{block}" if self.use_bias else ""
+
+    def _reads(self) -> str:
+        return "steps read from the last (back)" if self.go_backwards else "steps read from the first"
+
     def working_elements(self, input_shape: Shape) -> int:
         # The input projection of every step, the reordered weights' product
         # buffers, and a few state-sized vectors.
@@ -262,6 +301,10 @@ class SimpleRNN(Recurrent):
     gates = 1
     torch_module = "nn.RNN"
     torch_activations = ("tanh", "relu")
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"h_t = {self.activation}(x_t · kernel + h_t-1 · recurrent_kernel{self._bias()})",
+                f"h_0 = 0; {self._reads()}")  # fmt: skip
 
 
 class GatedRecurrent(Recurrent):
@@ -291,6 +334,14 @@ class LSTM(GatedRecurrent):
     states = 2
     torch_module = "nn.LSTM"
     torch_gate_order = (0, 1, 2, 3)  # i, f, c (PyTorch's g), o in both
+
+    def equations(self) -> tuple[str, ...]:
+        gate = self.recurrent_activation
+        return (f"z = x_t · kernel + h_t-1 · recurrent_kernel{self._bias()}, in 4 blocks of units: i, f, c, o",
+                f"i, f, o = {gate}(z_i), {gate}(z_f), {gate}(z_o)",
+                f"c_t = f · c_t-1 + i · {self.activation}(z_c)",
+                f"h_t = o · {self.activation}(c_t)",
+                f"h_0 = c_0 = 0; {self._reads()}")  # fmt: skip
     bias_initializer = "unit_forget_bias"
 
 
@@ -314,6 +365,21 @@ class GRU(GatedRecurrent):
         if not self.reset_after:
             differences.append("reset_after=False (nn.GRU applies the reset gate after the product only)")
         return differences
+
+    def equations(self) -> tuple[str, ...]:
+        gate, act = self.recurrent_activation, self.activation
+        if self.reset_after:
+            biases = " + input_bias" if self.use_bias else ""
+            recurrent = " + recurrent_bias" if self.use_bias else ""
+            return (f"blocks z, r, h of x_t · kernel{biases} and of h_t-1 · recurrent_kernel{recurrent} "
+                    "(bias: the rows input_bias, recurrent_bias)",
+                    f"z = {gate}(x_z + h_z), r = {gate}(x_r + h_r)",
+                    f"h~ = {act}(x_h + r · h_h)  (reset_after: r applied after the product)",
+                    "h_t = z · h_t-1 + (1 - z) · h~", f"h_0 = 0; {self._reads()}")  # fmt: skip
+        return (f"blocks z, r, h of x_t · kernel{self._bias()}; U = recurrent_kernel",
+                f"z = {gate}(x_z + h_t-1 · U_z), r = {gate}(x_r + h_t-1 · U_r)",
+                f"h~ = {act}(x_h + (r · h_t-1) · U_h)  (reset_after=false: r applied before the product)",
+                "h_t = z · h_t-1 + (1 - z) · h~", f"h_0 = 0; {self._reads()}")  # fmt: skip
 
     def bias_shape(self) -> tuple[int, ...]:
         if self.reset_after:
@@ -355,6 +421,13 @@ class Bidirectional(Layer):
     def keeps_mask(self) -> bool:
         return self.layer.keeps_mask()
 
+    def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
+        # Keras names the copies forward_<name> and backward_<name> (without a
+        # prefix the name has already); the backward one reads from the end.
+        return ((f"forward_{name.removeprefix('forward_')}", self.layer, input_shape, 1),
+                (f"backward_{name.removeprefix('backward_')}", self.layer.replace(go_backwards=True), input_shape,
+                 1))  # fmt: skip
+
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         one_direction = self.layer.weights(input_shape, convention)
         if convention == "torch":
@@ -375,6 +448,29 @@ class Bidirectional(Layer):
     def mult_adds(self, input_shape: Shape) -> int | None:
         one = self.layer.mult_adds(input_shape)
         return None if one is None else 2 * one
+
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        formula, numbers = self.layer.mult_adds_terms(input_shape)
+        return f"2 · {formula}", f"2 · {numbers}"
+
+    MERGES: ClassVar[dict] = {"concat": "[forward, backward] (concatenated features)", "sum": "forward + backward",
+                              "mul": "forward · backward", "ave": "(forward + backward) / 2",
+                              None: "forward and backward, two outputs"}  # fmt: skip
+
+    def equations(self) -> tuple[str, ...]:
+        cell = self.layer.equations()[:-1]  # its own h_0 line is replaced by the directions
+        return (f"forward: a {self.layer.keras_type} reading x_1 … x_T; backward: a copy of it, with weights of "
+                "its own, reading x_T … x_1",) + cell + (f"output: {self.MERGES[self.merge_mode]}",)
+
+    def shape_rule(self) -> str:
+        rule = self.layer.replace(return_state=False).shape_rule()
+        if self.merge_mode == "concat":
+            rule += ", features doubled by concat"
+        elif self.merge_mode is None:
+            rule += ", once per direction (merge=none)"
+        if self.layer.return_state:
+            rule += "; state: then the forward states, then the backward ones"
+        return rule
 
     def working_elements(self, input_shape: Shape) -> int:
         return 2 * self.layer.working_elements(input_shape)
@@ -414,6 +510,17 @@ class Dense(Layer):
         rows = _product(input_shape[1:-1])
         return None if rows is None else _batch(input_shape) * rows * input_shape[-1] * self.units
 
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        between = ["T" if dim is None else str(dim) for dim in input_shape[1:-1]]
+        return ("rows · D · U", " · ".join(between + [str(input_shape[-1]), str(self.units)]))
+
+    def equations(self) -> tuple[str, ...]:
+        bias = " + bias" if self.use_bias else ""
+        return (f"y = {self.activation}(x · kernel{bias}), on the last axis",)
+
+    def shape_rule(self) -> str:
+        return "the last dim becomes units; the others stay"
+
 
 class TimeDistributed(Layer):
     """Keras's TimeDistributed wrapper: ``layer`` (a Dense) applied at every timestep."""
@@ -428,6 +535,9 @@ class TimeDistributed(Layer):
     def output_shape(self, input_shape: Shape) -> Shape:
         return self.layer.output_shape(input_shape)
 
+    def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
+        return ((name, self.layer, input_shape[:1] + input_shape[2:], input_shape[1]),)  # one step, every step
+
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         return self.layer.weights(input_shape, convention)
 
@@ -441,6 +551,16 @@ class TimeDistributed(Layer):
 
     def mult_adds(self, input_shape: Shape) -> int | None:
         return self.layer.mult_adds(input_shape)
+
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        return self.layer.mult_adds_terms(input_shape)
+
+    def equations(self) -> tuple[str, ...]:
+        return tuple(line.replace("y = ", "y_t = ").replace("(x ", "(x_t ") for line in self.layer.equations()[:1]) + (
+            "at every step t, with the same weights",)  # fmt: skip
+
+    def shape_rule(self) -> str:
+        return "(batch, T, D) → (batch, T, units): the wrapped layer at every step"
 
 
 class Embedding(Layer):
@@ -467,6 +587,15 @@ class Embedding(Layer):
     def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
         name = "weight" if convention == "torch" else "embeddings"
         return [Weight(name, (self.input_dim, self.output_dim), "uniform")]
+
+    def equations(self) -> tuple[str, ...]:
+        lines = ("y_t = embeddings[x_t]: the row of the table for id x_t (a lookup, no products)",)
+        if self.mask_zero:
+            lines += ("mask_t = (x_t != 0): id 0 is padding, and the layers after skip it",)
+        return lines
+
+    def shape_rule(self) -> str:
+        return "(batch, T) ids → (batch, T, output_dim) vectors"
 
 
 # Convolution and pooling ----------------------------------------------------------
@@ -540,6 +669,23 @@ class Conv1D(Layer):
             return None
         return _batch(input_shape) * length * self.kernel_size * input_shape[-1] * self.filters
 
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        length = self.output_shape(input_shape)[1]
+        return ("L_out · K · D · F",
+                f"{'L_out' if length is None else length} · {self.kernel_size} · {input_shape[-1]} · {self.filters}")
+
+    def equations(self) -> tuple[str, ...]:
+        bias = "bias + " if self.use_bias else ""
+        padding = {"valid": "no padding", "same": "zeros around it, so that every stride-th step starts a window",
+                   "causal": "zeros before it only, so that no output sees a later step"}[self.padding]  # fmt: skip
+        return (f"y_t = {self.activation}({bias}Σ_k x_(t·{self.strides} + k·{self.dilation_rate}) · kernel[k]), "
+                f"k = 0 … {self.kernel_size - 1}", f"the input padded with {padding}")  # fmt: skip
+
+    def shape_rule(self) -> str:
+        if self.padding == "valid":
+            return "T_out = (T - dilation · (K - 1) - 1) // stride + 1; features become filters"
+        return "T_out = ceil(T / stride); features become filters"
+
     def working_elements(self, input_shape: Shape) -> int:
         # The padded input the windows read (at most about three input lengths,
         # however long the kernel: see forward._windows) and a window's copy.
@@ -577,10 +723,22 @@ class Pooling1D(Layer):
         batch, steps, features = _batch(input_shape), input_shape[1] or 1, input_shape[2]
         return batch * features * (3 * steps + 2)
 
+    reduction: ClassVar[str]
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y_t = the {self.reduction} of x over steps t·{self.stride} … t·{self.stride} + {self.pool_size - 1}, "
+                "per feature",)
+
+    def shape_rule(self) -> str:
+        if self.padding == "valid":
+            return "T_out = (T - pool) // stride + 1; the features stay"
+        return "T_out = ceil(T / stride); the features stay"
+
 
 class MaxPooling1D(Pooling1D):
     keras_type = "MaxPooling1D"
     keras_name = "max_pooling1d"
+    reduction = "maximum"
 
 
 class AveragePooling1D(Pooling1D):
@@ -588,6 +746,7 @@ class AveragePooling1D(Pooling1D):
 
     keras_type = "AveragePooling1D"
     keras_name = "average_pooling1d"
+    reduction = "mean (of the real steps, with pad=same)"
 
 
 class GlobalPooling1D(Layer):
@@ -597,15 +756,23 @@ class GlobalPooling1D(Layer):
         pass
 
     required_rank = 3
+    reduction: ClassVar[str]
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], input_shape[2])
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = the {self.reduction} of x_t over every step t, per feature",)
+
+    def shape_rule(self) -> str:
+        return "(batch, T, D) → (batch, D): the time axis is gone"
 
 
 class GlobalMaxPooling1D(GlobalPooling1D):
     keras_type = "GlobalMaxPooling1D"
     keras_name = "global_max_pooling1d"
     supports_masking = False
+    reduction = "maximum"
 
 
 class GlobalAveragePooling1D(GlobalPooling1D):
@@ -613,6 +780,7 @@ class GlobalAveragePooling1D(GlobalPooling1D):
 
     keras_type = "GlobalAveragePooling1D"
     keras_name = "global_average_pooling1d"
+    reduction = "mean (of the unmasked steps, with a mask)"
 
     def keeps_mask(self) -> bool:
         return False
@@ -634,6 +802,12 @@ class Flatten(Layer):
     def output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], _product(input_shape[1:]))
 
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x with every dim after the batch in one, step after step",)
+
+    def shape_rule(self) -> str:
+        return "(batch, T, D) → (batch, T · D)"
+
 
 class RepeatVector(Layer):
     """(batch, features) -> (batch, n, features): the encoder's vector for every decoder step."""
@@ -649,6 +823,12 @@ class RepeatVector(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], self.n, input_shape[1])
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y_t = x for t = 1 … {self.n}",)
+
+    def shape_rule(self) -> str:
+        return "(batch, D) → (batch, n, D)"
 
 
 # Shape-keeping layers ---------------------------------------------------------------
@@ -681,6 +861,12 @@ class Normalization(ShapeKeeping):
         """Weights kept beside gamma and beta (in Keras's get_weights() order)."""
         return []
 
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = gamma · (x - mean) / sqrt(variance + {self.epsilon}) + beta, per feature",
+                self.statistics_text)  # fmt: skip
+
+    statistics_text: ClassVar[str]
+
 
 class BatchNormalization(Normalization):
     """In inference (all rnnshape runs) it uses the moving mean and variance,
@@ -689,6 +875,8 @@ class BatchNormalization(Normalization):
 
     keras_type = "BatchNormalization"
     keras_name = "batch_normalization"
+    statistics_text = ("mean, variance: moving_mean and moving_variance in inference (what training "
+                       "averaged over its batches); the batch's own in training")  # fmt: skip
 
     def statistics(self, features: tuple[int]) -> list[Weight]:
         return [Weight("moving_mean", features, "zeros", trainable=False),
@@ -700,6 +888,7 @@ class LayerNormalization(Normalization):
 
     keras_type = "LayerNormalization"
     keras_name = "layer_normalization"
+    statistics_text = "mean, variance: over the features of each sample at each step"
 
 
 class Activation(ShapeKeeping):
@@ -709,6 +898,9 @@ class Activation(ShapeKeeping):
     keras_type = "Activation"
     keras_name = "activation"
     positional = (Field("activation", "activation name", "activation"),)
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = {self.activation}(x)",)
 
 
 class Dropout(ShapeKeeping):
@@ -721,6 +913,11 @@ class Dropout(ShapeKeeping):
     keras_name = "dropout"
     positional = (Field("rate", "rate", "rate"),)
 
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x in inference",
+                f"in training, each value is zeroed with probability {self.rate} and the rest scaled by "
+                "1 / (1 - rate)")  # fmt: skip
+
 
 class SpatialDropout1D(Dropout):
     """Dropout of whole feature channels; the identity in inference."""
@@ -728,6 +925,11 @@ class SpatialDropout1D(Dropout):
     keras_type = "SpatialDropout1D"
     keras_name = "spatial_dropout1d"
     required_rank = 3
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x in inference",
+                f"in training, each feature is zeroed at every step with probability {self.rate}, the rest "
+                "scaled by 1 / (1 - rate)")  # fmt: skip
 
 
 class GaussianNoise(ShapeKeeping):
@@ -740,6 +942,9 @@ class GaussianNoise(ShapeKeeping):
     keras_name = "gaussian_noise"
     positional = (Field("stddev", "stddev", "stddev"),)
 
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x in inference", f"in training, y = x + noise drawn from N(0, {self.stddev}²)")
+
 
 class Masking(ShapeKeeping):
     """Masks each step whose features all equal ``mask_value``, and zeroes it."""
@@ -750,6 +955,10 @@ class Masking(ShapeKeeping):
     keras_type = "Masking"
     keras_name = "masking"
     positional = (Field("mask_value", "mask value", "number", default=0.0),)
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"mask_t = any feature of x_t != {self.mask_value}: a step of {self.mask_value} throughout is padding",
+                "y_t = x_t · mask_t (padding becomes zeros); the layers after skip it")  # fmt: skip
 
 
 RECURRENT_KINDS: dict[str, type[Recurrent]] = {

@@ -10,20 +10,24 @@ import json
 import math
 from typing import TYPE_CHECKING
 
-from .shapes import Summary, format_shape, memory_size
+from .shapes import DTYPE_BYTES, Row, Summary, format_shape, memory_size
+from .values import Value
 
 if TYPE_CHECKING:
     import rich.console
 
 
 def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: int | None = None,
-           run: dict | None = None) -> str:  # fmt: skip
+           run: dict | None = None, view: View | None = None) -> str:  # fmt: skip
     """The summary as text in ``fmt``, without colour, followed by the report of
     a forward pass when ``run`` holds its statistics (``RunResult.statistics()``).
 
     ``width`` is the terminal width the table is laid out for (default: this
-    terminal's, as Keras does); the other formats have fixed layouts.
+    terminal's, as Keras does); the other formats have fixed layouts. ``view``
+    adds details, inner layers and the Trainable column (not to plain text,
+    which is Keras 2's fixed layout; CSV always has every column).
     """
+    view = view or View()
     if fmt == "table":
         import io
 
@@ -32,17 +36,22 @@ def render(summary: Summary, fmt: str = "table", dtype: str = "float32", width: 
         buffer = io.StringIO()
         console = rich.console.Console(file=buffer, width=width or 80, highlight=False,
                                        color_system=None, force_terminal=False)  # fmt: skip
-        print_table(summary, dtype, console, width)
+        print_table(summary, dtype, console, width, view)
         if run:
             print_run(run, console)
         return buffer.getvalue()
     report = run_report(run) if run else []
     if fmt == "plain":
+        if view != View():
+            raise ValueError("plain text is Keras 2's three columns")
         return render_plain(summary) + "".join(f"{line}\n" for line in report)
     if fmt == "markdown":
-        return render_markdown(summary, dtype) + ("\n" if report else "") + "".join(f"- {line}\n" for line in report)
+        return render_markdown(summary, dtype, view) + ("\n" if report else "") + "".join(
+            f"- {line}\n" for line in report)  # fmt: skip
     if fmt == "json":
-        return render_json(summary, dtype, run)
+        return render_json(summary, dtype, run, view)
+    if fmt == "csv":
+        return render_csv(summary, view)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -103,39 +112,125 @@ def _totals(summary: Summary, dtype: str) -> list[tuple[str, int, str]]:
     ]
 
 
+class View(Value):
+    """What a summary shows besides Keras's three columns: ``details`` (the
+    Input Shape and Mult-Adds columns, and memory under the totals), ``expand``
+    (a wrapper's layers inside, indented under it) and ``show_trainable``
+    (Keras's Trainable column)."""
+
+    def __init__(self, details: bool = False, expand: bool = False, show_trainable: bool = False):
+        self.details, self.expand, self.show_trainable = details, expand, show_trainable
+
+
+NESTED = "   └ "  # Keras's prefix of a layer inside another (summary(expand_nested=True))
+
+
+def rows_in_view(summary: Summary, view: View) -> list[tuple[Row, str]]:
+    """(row, name prefix) of every row shown: the layers, and with ``expand``
+    the layers inside each wrapper after it."""
+    shown = []
+    for row in summary.rows:
+        shown.append((row, ""))
+        if view.expand:
+            shown += [(inner, NESTED) for inner in row.inner]
+    return shown
+
+
+def trainable_mark(row: Row) -> str:
+    """Keras's Trainable column: Y or N for a layer with weights, - for one without."""
+    if not row.weights:
+        return "-"
+    return "Y" if row.trainable else "N"
+
+
 def print_table(
-    summary: Summary, dtype: str, console: rich.console.Console, width: int | None = None
+    summary: Summary, dtype: str, console: rich.console.Console, width: int | None = None, view: View | None = None
 ) -> None:
     """Draw the summary as Keras 3's ``model.summary()`` does (keras/src/utils/summary_utils.py):
-    the same columns, widths, markup and colours."""
+    the same columns, widths, markup and colours; with ``show_trainable``, as
+    ``summary(show_trainable=True)`` does. The details' columns are rnnshape's."""
     import shutil
 
     import rich.markup
     import rich.table
 
+    view = view or View()
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    alignment = ["left", "left", "right"]
+    positions = [0.45, 0.80, 1.0]
+    default_length = 88
+    if view.details:
+        header = ["Layer (type)", "Input Shape", "Output Shape", "Param #", "Mult-Adds"]
+        alignment = ["left", "left", "left", "right", "right"]
+        positions = [0.28, 0.46, 0.64, 0.80, 1.0]
+        default_length = 112
+    if view.show_trainable:  # as Keras makes room for it
+        default_length += 12
+        positions = [position * 0.90 for position in positions] + [1.0]
+        header.append("Trainable")
+        alignment.append("center")
     columns = width or shutil.get_terminal_size().columns
-    line_length = max(min(88, columns - 4), 40)  # Keras: min(88, columns - 4); it fails below
+    line_length = max(min(default_length, columns - 4), 40)  # Keras: min(default, columns - 4); it fails below
     widths, current = [], 0
-    for position in (0.45, 0.80, 1.0):
+    for position in positions:
         widths.append(int(position * line_length) - current)
         current += widths[-1]
     table = rich.table.Table(
-        rich.table.Column("Layer (type)", justify="left", width=widths[0]),
-        rich.table.Column("Output Shape", justify="left", width=widths[1]),
-        rich.table.Column("Param #", justify="right", width=widths[2]),
+        *(rich.table.Column(name, justify=justify, width=column_width)
+          for name, justify, column_width in zip(header, alignment, widths)),  # fmt: skip
         width=line_length,
         show_lines=True,
     )
-    for row in summary.rows:
-        table.add_row(
-            f"{rich.markup.escape(row.name)} ([color(33)]{row.type}[/])",
-            _shape_markup(row.output_shape),
-            _number_markup(f"{row.params:,}"),
-        )
+    for row, prefix in rows_in_view(summary, view):
+        fields = [f"{rich.markup.escape(prefix + row.name)} ([color(33)]{row.type}[/])"]
+        if view.details:
+            fields.append(_shape_markup(row.input_shape))
+        fields += [_shape_markup(row.output_shape), _number_markup(f"{row.params:,}")]
+        if view.details:
+            fields.append(_number_markup(_count_text(row.mult_adds)))
+        if view.show_trainable:
+            mark = trainable_mark(row)
+            fields.append({"Y": "[bold][color(34)]Y[/][/]", "N": "[bold][color(9)]N[/][/]"}.get(mark, "[bold]-[/]"))
+        table.add_row(*fields)
     console.print(f'[bold]Model: "{rich.markup.escape(summary.model)}"[/]')
     console.print(table)
     for label, count, size in _totals(summary, dtype):
         console.print(f"[bold] {label}: [/]{_number_markup(f'{count:,}')} ({size})")
+    if view.details:
+        for label, text in details_lines(summary, dtype):
+            console.print(f"[bold] {label}: [/]{text}")
+
+
+def _count_text(count: int | None) -> str:
+    return "?" if count is None else f"{count:,}"
+
+
+def binary_size(nbytes: int | None) -> str:
+    """Bytes in 1024-based units, labelled as such: '4.82 KiB' ('?' when unknown)."""
+    if nbytes is None:
+        return "?"
+    size = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{nbytes:,} B" if unit == "B" else f"{size:.2f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def details_lines(summary: Summary, dtype: str) -> list[tuple[str, str]]:
+    """The lines --details adds under the totals: the mult-adds of one forward
+    pass, and its memory (the parameters, every layer's outputs, their sum)."""
+    parameters = memory_size(summary.total_params, dtype)
+    elements = summary.activation_elements
+    activations = None if elements is None else elements * DTYPE_BYTES[dtype]
+    unknown = " (unknown: a step count is None)"
+    lines = [("Mult-adds", _count_text(summary.mult_adds) + (unknown if summary.mult_adds is None else "")),
+             ("Memory", f"parameters {binary_size(parameters)} + activations {binary_size(activations)} = "
+                        f"{binary_size(None if activations is None else parameters + activations)}"
+                        + (unknown if activations is None else ""))]  # fmt: skip
+    if summary.input_shape[0] is None:
+        lines.append(("Batch", "None, counted as 1 in the mult-adds and activations"))
+    return lines
 
 
 def _shape_markup(shape) -> str:
@@ -190,23 +285,76 @@ def _plain_row(fields: list[str]) -> list[str]:
     return lines
 
 
-def render_markdown(summary: Summary, dtype: str = "float32") -> str:
+def render_markdown(summary: Summary, dtype: str = "float32", view: View | None = None) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = [f'**Model: "{cell(summary.model)}"**', "",
-             "| Layer (type) | Output Shape | Param # |", "| :--- | :--- | ---: |"]  # fmt: skip
-    for row in summary.rows:
-        lines.append(f"| {cell(row.name)} ({row.type}) | {format_shape(row.output_shape)} | {row.params:,} |")
+    view = view or View()
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    align = [":---", ":---", "---:"]
+    if view.details:
+        header[1:1], align[1:1] = ["Input Shape"], [":---"]
+        header.append("Mult-Adds")
+        align.append("---:")
+    if view.show_trainable:
+        header.append("Trainable")
+        align.append(":---:")
+    lines = [f'**Model: "{cell(summary.model)}"**', "", f"| {' | '.join(header)} |", f"| {' | '.join(align)} |"]
+    for row, prefix in rows_in_view(summary, view):
+        fields = [f"{cell(prefix + row.name)} ({row.type})"]
+        if view.details:
+            fields.append(format_shape(row.input_shape))
+        fields += [format_shape(row.output_shape), f"{row.params:,}"]
+        if view.details:
+            fields.append(_count_text(row.mult_adds))
+        if view.show_trainable:
+            fields.append(trainable_mark(row))
+        lines.append(f"| {' | '.join(fields)} |")
     lines.append("")
     lines += [f"- {label}: {count:,} ({size})" for label, count, size in _totals(summary, dtype)]
+    if view.details:
+        lines += [f"- {label}: {text}" for label, text in details_lines(summary, dtype)]
     return "\n".join(lines) + "\n"
 
 
-def render_json(summary: Summary, dtype: str = "float32", run: dict | None = None) -> str:
-    document = summary.to_dict()
+CSV_COLUMNS = ["name", "type", "spec", "inside", "input_shape", "output_shape", "params", "trainable_params",
+               "trainable", "mult_adds"]  # fmt: skip
+
+
+def render_csv(summary: Summary, view: View | None = None) -> str:
+    """One row per layer (and, with ``expand``, per layer inside a wrapper, named
+    in ``inside``), every column always: for spreadsheets. An unknown mult-adds
+    count is empty."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in summary.rows:
+        inner = row.inner if (view or View()).expand else ()
+        for one, inside in [(row, "")] + [(layer, row.name) for layer in inner]:
+            writer.writerow([one.name, one.type, one.spec.text, inside, format_shape(one.input_shape),
+                             format_shape(one.output_shape), one.params, one.trainable_params,
+                             "true" if one.trainable else "false", "" if one.mult_adds is None else one.mult_adds])  # fmt: skip
+    return buffer.getvalue()
+
+
+def render_json(summary: Summary, dtype: str = "float32", run: dict | None = None, view: View | None = None) -> str:
+    view = view or View()
+    document = summary.to_dict(details=view.details, expand=view.expand)
     document["dtype"] = dtype
     document["total_bytes"] = memory_size(summary.total_params, dtype)
+    if view.details:
+        elements = summary.activation_elements
+        activations = None if elements is None else elements * DTYPE_BYTES[dtype]
+        document["mult_adds"] = summary.mult_adds
+        document["memory"] = {
+            "parameter_bytes": document["total_bytes"],
+            "activation_bytes": activations,
+            "total_bytes": None if activations is None else document["total_bytes"] + activations,
+            "batch": summary.input_shape[0] or 1,  # the batch the counts are for: None counts as 1
+        }
     if run:
         # JSON has no NaN or infinity (an exponential can overflow): those are null.
         document["run"] = _finite(run)

@@ -220,7 +220,32 @@ def _layer_spec(entry: dict, number: int, where: str) -> LayerSpec:
         raise InputError(f"{where}: layer {number} '{printable(name)}' has a trainable that is not true or false")
     if "/" in name:
         raise InputError(f"{where}: layer {number} '{printable(name)}': Keras needs a name without '/'")
-    return LayerSpec(text + ("" if trainable else ":frozen"), parsed.layer, name, trainable)
+    inner_names = _inner_names(config, f"{where}: layer {number} '{printable(name)}'")
+    return LayerSpec(text + ("" if trainable else ":frozen"), parsed.layer, name, trainable, inner_names)
+
+
+def _inner_names(config: dict, where: str) -> tuple[str, ...] | None:
+    """The names of the layers inside a wrapper, as Keras gives them when it
+    loads the model: the wrapped layer's (a Bidirectional's forward copy
+    prefixed forward_, unless it is already), and a Bidirectional's saved
+    backward layer's."""
+    if "layer" not in config:
+        return None
+    names = []
+    for key in ("layer", "backward_layer"):
+        entry = config.get(key)
+        if entry is None and key == "backward_layer":
+            continue
+        inner = entry.get("config") if isinstance(entry, dict) else None
+        name = inner.get("name") if isinstance(inner, dict) else None
+        if not isinstance(name, str) or not name or "/" in name:
+            raise InputError(f"{where} wraps a layer without a usable name")
+        names.append(name)
+    if "merge_mode" not in config:  # TimeDistributed
+        return tuple(names)
+    forward = f"forward_{names[0].removeprefix('forward_')}"
+    backward = names[1] if len(names) > 1 else f"backward_{names[0].removeprefix('backward_')}"
+    return forward, backward
 
 
 def layer_text(entry: dict, where: str) -> str:

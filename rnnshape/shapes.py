@@ -7,6 +7,7 @@ weights, whose sizes add up to its parameter count. Pure Python, exact integers.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 from .errors import InputError, ShapeError
@@ -21,12 +22,17 @@ class Row(Value):
     """One layer of the summary. ``outputs`` holds the shape of each of its
     outputs: one for most layers, several for ``state`` and ``merge=none``.
     ``masked``: a mask reaches the layer and it takes it (Keras passes it to
-    the layer's call), as the layers after a Masking or mask_zero do."""
+    the layer's call), as the layers after a Masking or mask_zero do.
+    ``inner``: a wrapper's layers inside (Bidirectional's forward_ and
+    backward_ copies, TimeDistributed's layer), as rows of their own, and
+    ``calls``, how many times such a layer runs (None: unknown)."""
 
     def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, outputs: tuple[Shape, ...],
-                 weights: tuple[Weight, ...], masked: bool = False):  # fmt: skip
+                 weights: tuple[Weight, ...], masked: bool = False, inner: tuple[Row, ...] = (),
+                 calls: int | None = 1):  # fmt: skip
         self.name, self.spec, self.weights = name, spec, weights
-        self.input_shape, self.outputs, self.masked = input_shape, outputs, masked
+        self.input_shape, self.outputs, self.masked, self.inner = input_shape, outputs, masked, inner
+        self.calls = calls
 
     @property
     def type(self) -> str:
@@ -48,6 +54,23 @@ class Row(Value):
     @property
     def trainable_params(self) -> int:
         return sum(weight.size for weight in self.weights if weight.trainable)
+
+    @property
+    def mult_adds(self) -> int | None:
+        """Multiply-adds of the layer's matrix products for its batch (None counts as 1)."""
+        once = self.spec.layer.mult_adds(self.input_shape)
+        return None if once is None or self.calls is None else once * self.calls
+
+    @property
+    def output_elements(self) -> int | None:
+        """Elements of the layer's outputs for its batch (None counts as 1); None when a
+        step count is unknown."""
+        total = 0
+        for shape in self.outputs:
+            if None in shape[1:]:
+                return None
+            total += (shape[0] or 1) * math.prod(shape[1:])
+        return total
 
 
 class Summary(Value):
@@ -75,6 +98,17 @@ class Summary(Value):
     def non_trainable_params(self) -> int:
         return self.total_params - self.trainable_params
 
+    @property
+    def mult_adds(self) -> int | None:
+        """Multiply-adds of one forward pass (a None batch counts as 1); None when unknown."""
+        return _total(row.mult_adds for row in self.rows)
+
+    @property
+    def activation_elements(self) -> int | None:
+        """Elements of every layer's outputs in one forward pass (a None batch
+        counts as 1); None when a step count is unknown."""
+        return _total(row.output_elements for row in self.rows)
+
     def with_batch(self, batch: int) -> Summary:
         """The same model with a concrete batch dim in every shape: no layer's
         other dims, names or weights depend on the batch, so nothing is inferred
@@ -83,36 +117,53 @@ class Summary(Value):
         def batched(shape: Shape) -> Shape:
             return (batch,) + shape[1:]
 
-        rows = tuple(row.replace(input_shape=batched(row.input_shape), outputs=tuple(map(batched, row.outputs)))
-                     for row in self.rows)  # fmt: skip
+        def with_batch(row: Row) -> Row:
+            return row.replace(input_shape=batched(row.input_shape), outputs=tuple(map(batched, row.outputs)),
+                               inner=tuple(map(with_batch, row.inner)))
+
+        rows = tuple(map(with_batch, self.rows))
         return self.replace(input_shape=batched(self.input_shape), rows=rows)
 
-    def to_dict(self) -> dict:
-        """The JSON document of SPEC section 5 (plus the weights of each layer)."""
+    def to_dict(self, details: bool = False, expand: bool = False) -> dict:
+        """The JSON document of SPEC section 5 (plus the weights of each layer);
+        with ``details`` each layer's mult-adds, with ``expand`` a wrapper's
+        layers inside (``inner``)."""
+
+        def layer(row: Row) -> dict:
+            document = {
+                "name": row.name,
+                "type": row.type,
+                "spec": row.spec.text,
+                "input_shape": list(row.input_shape),
+                "output_shape": _json_shape(row.output_shape),
+                "params": row.params,
+                "trainable": row.trainable,
+                "trainable_params": row.trainable_params,
+                "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
+                            for w in row.weights],  # fmt: skip
+            }
+            if details:
+                document["mult_adds"] = row.mult_adds
+            if expand and row.inner:
+                document["inner"] = [{key: value for key, value in layer(inner).items() if key != "spec"}
+                                     for inner in row.inner]  # fmt: skip
+            return document
+
         return {
             "model": self.model,
             "input_shape": list(self.input_shape),
-            "layers": [
-                {
-                    "name": row.name,
-                    "type": row.type,
-                    "spec": row.spec.text,
-                    "input_shape": list(row.input_shape),
-                    "output_shape": _json_shape(row.output_shape),
-                    "params": row.params,
-                    "trainable": row.trainable,
-                    "trainable_params": row.trainable_params,
-                    "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                                for w in row.weights],  # fmt: skip
-                }
-                for row in self.rows
-            ],
+            "layers": [layer(row) for row in self.rows],
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "convention": self.convention,
             "warnings": list(self.warnings),
         }
+
+
+def _total(counts: Iterable[int | None]) -> int | None:
+    counts = list(counts)
+    return None if None in counts else sum(counts)
 
 
 def _json_shape(shape: Shape | list[Shape]) -> list:
@@ -182,10 +233,26 @@ def infer(
             raise InputError(_unknown_features(where, shape, rows))
         if not spec.trainable:  # frozen: every weight of the layer stops training
             weights = tuple(weight.replace(trainable=False) for weight in weights)
-        rows.append(Row(layer_name, spec, shape, outputs, weights, masks.reaches(layer)))
+        inner = _inner_rows(spec, shape, automatic[0] if automatic else "", convention)
+        rows.append(Row(layer_name, spec, shape, outputs, weights, masks.reaches(layer), inner))
         masks.follow(index, rows[-1])
         shape = outputs[0]
     return Summary(name, (batch_size,) + tuple(input_shape), tuple(rows), convention, tuple(masks.notes))
+
+
+def _inner_rows(spec: LayerSpec, input_shape: Shape, name: str, convention: str) -> tuple[Row, ...]:
+    """A wrapper's layers inside, as rows: each with the wrapper's trainability,
+    and the names a saved model gives them, or Keras's from the wrapped layer's
+    automatic ``name``."""
+    rows = []
+    inner = spec.layer.inner_layers(input_shape, name)
+    names = spec.inner_names if spec.inner_names and len(spec.inner_names) == len(inner) else [one[0] for one in inner]
+    for inner_name, (_, layer, shape, calls) in zip(names, inner):
+        weights = tuple(weight if spec.trainable else weight.replace(trainable=False)
+                        for weight in layer.weights(shape, convention))  # fmt: skip
+        rows.append(Row(inner_name, LayerSpec("", layer, inner_name, spec.trainable), shape,
+                        layer.output_shapes(shape), weights, calls=calls))  # fmt: skip
+    return tuple(rows)
 
 
 class _MaskTracker:

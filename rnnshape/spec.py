@@ -64,11 +64,14 @@ _COMMENT = re.compile(r"#[^\n]*")
 
 class LayerSpec(Value):
     """One parsed layer: the text as the user wrote it, the layer it describes,
-    and its place in the model: a name of its own (None: Keras's automatic one)
-    and whether training updates its weights."""
+    and its place in the model: a name of its own (None: Keras's automatic one),
+    whether training updates its weights, and for a wrapper the names of the
+    layers inside it (None: Keras's automatic ones; a saved model has its own)."""
 
-    def __init__(self, text: str, layer: Layer, name: str | None = None, trainable: bool = True):
+    def __init__(self, text: str, layer: Layer, name: str | None = None, trainable: bool = True,
+                 inner_names: tuple[str, ...] | None = None):  # fmt: skip
         self.text, self.layer, self.name, self.trainable = text, layer, name, trainable
+        self.inner_names = inner_names
 
 
 class SpecError(InputError):
@@ -365,7 +368,7 @@ def _unknown_flag(field: str, name: str, kind_word: str, allowed: frozenset[str]
     return problem + _suggest(name, sorted(allowed))
 
 
-def _accepted_flags(kind: type[Layer]) -> frozenset[str]:
+def accepted_flags(kind: type[Layer]) -> frozenset[str]:
     """Every flag a kind word takes, with those of the kinds it can wrap."""
     flags = kind.flags
     for inner in WRAPPED_KINDS.get(kind, {}).values():
@@ -377,5 +380,5 @@ def _not_applicable(name: str, kind_word: str) -> str:
     if name == "back" and kind_word.startswith("bi"):
         return ("'back' does not apply inside bi: Keras refuses go_backwards in Bidirectional, "
                 "which already runs a backward copy")  # fmt: skip
-    owners = sorted(word for word in kind_words() if name in _accepted_flags(KINDS[word]))
+    owners = sorted(word for word in kind_words() if name in accepted_flags(KINDS[word]))
     return f"flag '{name}' does not apply to {kind_word} (it is for {', '.join(owners)})"
