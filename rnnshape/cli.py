@@ -249,6 +249,32 @@ def _state_writer(summary, weights_path, seed):
 
 
 @main.command()
+@stack_options
+@click.option("--json", "as_json", is_flag=True, help="The same as JSON: per weight its name, shape, count and "
+              "trainability, per layer the formula of its count.")
+def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, as_json):
+    """Explain each layer of a stack: its weights and why they add up to its
+    parameter count (kernel (10, 3) = 30 + recurrent_kernel (3, 3) = 9 +
+    bias (3,) = 3 → 42), what it computes, how its output shape follows from
+    its input's, and its mult-adds.
+    """
+    from .explain import explain as explanation
+    from .explain import render_explain
+
+    try:
+        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+        document = explanation(infer(stack, dims, batch, name=name))
+    except InputError as error:
+        raise BadInput(str(error)) from None
+    if as_json:
+        import json
+
+        click.echo(json.dumps(document, indent=1, ensure_ascii=False))
+    else:
+        click.echo(render_explain(document, terminal_width()), nl=False)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, for tools.")
 def kinds(as_json):
     """List every layer kind with its fields, flags, aliases and defaults, and

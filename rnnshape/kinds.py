@@ -459,7 +459,7 @@ class Bidirectional(Layer):
 
     def equations(self) -> tuple[str, ...]:
         cell = self.layer.equations()[:-1]  # its own h_0 line is replaced by the directions
-        return (f"forward: a {self.layer.keras_type} reading x_1 … x_T; backward: a copy of it, with weights of "
+        return (f"forward: the {self.layer.keras_type} reading x_1 … x_T; backward: a copy of it, with weights of "
                 "its own, reading x_T … x_1",) + cell + (f"output: {self.MERGES[self.merge_mode]}",)
 
     def shape_rule(self) -> str:
