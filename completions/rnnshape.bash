@@ -1,28 +1,24 @@
-_rnnshape_completion() {
-    local IFS=$'\n'
-    local response
-
-    response=$(env COMP_WORDS="${COMP_WORDS[*]}" COMP_CWORD=$COMP_CWORD _RNNSHAPE_COMPLETE=bash_complete $1)
-
-    for completion in $response; do
-        IFS=',' read type value <<< "$completion"
-
-        if [[ $type == 'dir' ]]; then
-            COMPREPLY=()
-            compopt -o dirnames
-        elif [[ $type == 'file' ]]; then
-            COMPREPLY=()
+# rnnshape completion for bash: source this file (rnnshape completion bash).
+_rnnshape_complete() {
+    local IFS=$'\n' line="${COMP_LINE:0:COMP_POINT}" reply kind value word prefix
+    reply=$(env _RNNSHAPE_COMPLETE_LINE="$line" "${COMP_WORDS[0]}" 2>/dev/null) || return 0
+    # bash splits words at ':' and '=' (COMP_WORDBREAKS): it replaces only what
+    # follows the last of them, so that is what each candidate gives it.
+    word="${line##*[[:space:]\'\"]}"
+    prefix="${word%"${word##*[:=]}"}"
+    COMPREPLY=()
+    for reply in $reply; do
+        kind="${reply%%$'\t'*}"
+        value="${reply#*$'\t'}"
+        if [[ $kind == file ]]; then
             compopt -o default
-        elif [[ $type == 'plain' ]]; then
-            COMPREPLY+=($value)
+            COMPREPLY=()
+            return 0
         fi
+        value="${value##*[[:space:]]}"
+        COMPREPLY+=("${value#"$prefix"}")
+        [[ $value == *[:=] ]] && compopt -o nospace
     done
-
     return 0
 }
-
-_rnnshape_completion_setup() {
-    complete -o nosort -F _rnnshape_completion rnnshape
-}
-
-_rnnshape_completion_setup;
+complete -o nosort -F _rnnshape_complete rnnshape

@@ -1,17 +1,14 @@
-function _rnnshape_completion;
-    set -l response (env _RNNSHAPE_COMPLETE=fish_complete COMP_WORDS=(commandline -cp) COMP_CWORD=(commandline -t) rnnshape);
-
-    for completion in $response;
-        set -l metadata (string split "," $completion);
-
-        if test $metadata[1] = "dir";
-            __fish_complete_directories $metadata[2];
-        else if test $metadata[1] = "file";
-            __fish_complete_path $metadata[2];
-        else if test $metadata[1] = "plain";
-            echo $metadata[2];
-        end;
-    end;
-end;
-
-complete --no-files --command rnnshape --arguments "(_rnnshape_completion)";
+# rnnshape completion for fish: save as ~/.config/fish/completions/rnnshape.fish
+# (rnnshape completion fish > ~/.config/fish/completions/rnnshape.fish).
+function __rnnshape_complete
+    set -l line (commandline -cp)
+    for reply in (env _RNNSHAPE_COMPLETE_LINE="$line" rnnshape 2>/dev/null)
+        set -l parts (string split -m 1 \t -- $reply)
+        if test "$parts[1]" = file
+            __fish_complete_path (commandline -ct)
+            return
+        end
+        string replace -r '.*\s' '' -- $parts[2]
+    end
+end
+complete -c rnnshape -f -a '(__rnnshape_complete)'

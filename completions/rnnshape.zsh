@@ -1,40 +1,24 @@
 #compdef rnnshape
-
-_rnnshape_completion() {
-    local -a completions
-    local -a completions_with_descriptions
-    local -a response
-    (( ! $+commands[rnnshape] )) && return 1
-
-    response=("${(@f)$(env COMP_WORDS="${words[*]}" COMP_CWORD=$((CURRENT-1)) _RNNSHAPE_COMPLETE=zsh_complete rnnshape)}")
-
-    for type key descr in ${response}; do
-        if [[ "$type" == "plain" ]]; then
-            if [[ "$descr" == "_" ]]; then
-                completions+=("$key")
-            else
-                completions_with_descriptions+=("$key":"$descr")
-            fi
-        elif [[ "$type" == "dir" ]]; then
-            _path_files -/
-        elif [[ "$type" == "file" ]]; then
-            _path_files -f
+# rnnshape completion for zsh: put this file in a folder of $fpath as _rnnshape,
+# or source it after compinit (rnnshape completion zsh).
+_rnnshape() {
+    local line="${BUFFER[1,CURSOR]}" reply kind value
+    local -a plain spaced
+    for reply in "${(@f)$(_RNNSHAPE_COMPLETE_LINE="$line" rnnshape 2>/dev/null)}"; do
+        kind="${reply%%$'\t'*}"
+        value="${reply#*$'\t'}"
+        if [[ $kind == file ]]; then
+            _files
+            return
         fi
+        [[ -z $value ]] && continue
+        value="${value##*[[:space:]]}"
+        if [[ $value == *[:=] ]]; then plain+=("$value"); else spaced+=("$value"); fi
     done
-
-    if [ -n "$completions_with_descriptions" ]; then
-        _describe -V unsorted completions_with_descriptions -U
-    fi
-
-    if [ -n "$completions" ]; then
-        compadd -U -V unsorted -a completions
-    fi
+    (( $#plain )) && compadd -Q -S '' -- "${plain[@]}"
+    (( $#spaced )) && compadd -Q -- "${spaced[@]}"
+    return 0
 }
-
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    # autoload from fpath, call function directly
-    _rnnshape_completion "$@"
-else
-    # eval/source/. command, register function for later
-    compdef _rnnshape_completion rnnshape
+if (( $+functions[compdef] )); then
+    compdef _rnnshape rnnshape
 fi

@@ -64,19 +64,32 @@ def main() -> None:
     """
 
 
+def _complete_spec(ctx, param, incomplete):
+    from .completion import complete_spec  # only completion needs it
+
+    return complete_spec(ctx, param, incomplete)
+
+
+def _complete_file(ctx, param, incomplete):
+    from .completion import complete_file
+
+    return complete_file(ctx, param, incomplete)
+
+
 def stack_options(command):
     """The options every command that takes a stack takes: SPECs (or -f, or
     --from MODEL) and the input shape, batch and model name."""
     options = [
-        click.argument("specs", nargs=-1, metavar="SPEC..."),
+        click.argument("specs", nargs=-1, metavar="SPEC...", shell_complete=_complete_spec),
         click.option("-i", "--input", "input_text", metavar="T,D",
                      help="Input shape (timesteps, features); T may be None. Before an embedding: -i T."),
         click.option("-t", "--timesteps", metavar="T", help="Timesteps (Keras 2's input_length); may be None."),
         click.option("-d", "--input-dim", metavar="D", help="Features per timestep (Keras 2's input_dim)."),
         click.option("-b", "--batch", type=click.IntRange(min=1), help="Fixed batch size (default: None)."),
         click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, allow_dash=True),
+                     shell_complete=_complete_file,
                      help="Read the specs from FILE ('-' for stdin); '#' starts a comment."),
-        click.option("--from", "model_path", metavar="MODEL",
+        click.option("--from", "model_path", metavar="MODEL", shell_complete=_complete_file,
                      help="Read the stack from a saved Keras model (.keras, or the JSON of model.to_json()) "
                      "instead of SPECs."),
         click.option("--name", help="Model name (default: sequential, or the saved model's)."),
@@ -101,13 +114,16 @@ def stack_options(command):
               "TimeDistributed, indented under them.")
 @click.option("--show-trainable", is_flag=True, help="Add Keras's Trainable column (Y, N, or - for no weights).")
 @click.option("--run", "run_forward", is_flag=True, help="Also run the stack forward with NumPy, as Keras computes it.")
-@click.option("--weights", "weights_path", metavar="FILE",
+@click.option("--weights", "weights_path", metavar="FILE", shell_complete=_complete_file,
               help="Weights for --run: an .npz as np.savez(FILE, *model.get_weights()) writes, or a .keras or "
               ".weights.h5 file (needs h5py).")
-@click.option("--save-weights", metavar="FILE.npz", help="Write the weights --run used, in the same layout.")
-@click.option("--input-data", metavar="FILE.npy", help="Input for --run (default: random from --seed).")
-@click.option("--save-output", metavar="FILE", help="Write the output of --run: .npy data, or an .npz archive "
-              "of every output when the last layer has several.")
+@click.option("--save-weights", metavar="FILE.npz", shell_complete=_complete_file,
+              help="Write the weights --run used, in the same layout.")
+@click.option("--input-data", metavar="FILE.npy", shell_complete=_complete_file,
+              help="Input for --run (default: random from --seed).")
+@click.option("--save-output", metavar="FILE", shell_complete=_complete_file,
+              help="Write the output of --run: .npy data, or an .npz archive of every output when the last layer "
+              "has several.")
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
@@ -180,11 +196,12 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
 @stack_options
 @click.option("--framework", type=click.Choice(["keras", "pytorch"], case_sensitive=False), required=True,
               help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
-@click.option("-o", "--output", "output_path", metavar="FILE", help="Write the module to FILE (default: stdout).")
-@click.option("--weights", "weights_path", metavar="FILE",
+@click.option("-o", "--output", "output_path", metavar="FILE", shell_complete=_complete_file,
+              help="Write the module to FILE (default: stdout).")
+@click.option("--weights", "weights_path", metavar="FILE", shell_complete=_complete_file,
               help="With --save-weights: Keras's weights to convert for the PyTorch module, an .npz in "
               "get_weights() order or a .keras or .weights.h5 file (needs h5py).")
-@click.option("--save-weights", metavar="OUT.npz",
+@click.option("--save-weights", metavar="OUT.npz", shell_complete=_complete_file,
               help="Write the PyTorch module's state_dict(): the --weights converted, or else the weights Keras "
               "would initialise the model with (drawn with --seed).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the initial weights --save-weights writes "
@@ -291,8 +308,25 @@ def kinds(as_json):
         click.echo(render_kinds(reference, terminal_width()), nl=False)
 
 
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell):
+    """Print the completion script for SHELL: it completes commands, options,
+    file paths, and the spec grammar (kinds, cells, flags, activation names).
+
+    \b
+    bash:  rnnshape completion bash > ~/.rnnshape-complete.bash
+           echo '. ~/.rnnshape-complete.bash' >> ~/.bashrc
+    zsh:   rnnshape completion zsh > "${fpath[1]}/_rnnshape"   (then compinit)
+    fish:  rnnshape completion fish > ~/.config/fish/completions/rnnshape.fish
+    """
+    from .completion import SCRIPTS
+
+    click.echo(SCRIPTS[shell], nl=False)
+
+
 @main.command(name="spec")
-@click.option("--from", "model_path", metavar="MODEL", required=True,
+@click.option("--from", "model_path", metavar="MODEL", required=True, shell_complete=_complete_file,
               help="A saved Keras model: a .keras file, or the JSON of model.to_json().")
 def spec_command(model_path):
     """Print the one-line equivalent of a saved Keras model: its input options,
@@ -425,6 +459,14 @@ def run() -> None:
     try:
         if sys.stdout is None:  # started with stdout closed (>&-): the output would vanish
             raise OSError("standard output is closed: nothing could be printed")
+        import os
+
+        line = os.environ.get("_RNNSHAPE_COMPLETE_LINE")
+        if line is not None:  # a completion script asks what may come next (rnnshape completion)
+            from .completion import print_candidates
+
+            print_candidates(main, line)
+            _exit(0)
         status = main(prog_name="rnnshape", standalone_mode=False)
         sys.stdout.flush()  # a full disk or device says so here, not at interpreter exit
     except click.exceptions.Abort as error:  # click's form of Ctrl-C (and of EOF at a prompt)

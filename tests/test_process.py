@@ -78,16 +78,6 @@ def test_a_closed_pipe_is_not_an_error():
     reader.wait(timeout=60)
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_committed_completion_scripts_are_current(shell):
-    from pathlib import Path
-
-    generated = subprocess.run([sys.executable, "-m", "rnnshape"], capture_output=True, text=True, timeout=60,
-                               env={**ENV, "_RNNSHAPE_COMPLETE": f"{shell}_source"})
-    committed = Path(__file__).parent.parent / "completions" / f"rnnshape.{shell}"
-    assert generated.stdout and generated.stdout == committed.read_text()
-
-
 def test_code_loads_neither_numpy_nor_rich_until_it_converts_weights(tmp_path):
     for framework in ("keras", "pytorch"):
         modules = imported_modules("code", "--framework", framework, "-i", "10,5", "bi:lstm:8:seq", "dense:1")
