@@ -163,7 +163,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
             raise InputError(f"{given[0]} is an option of --run: add --run")
         stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
         result = infer(stack, dims, batch, convention.lower(), name)
-        run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json") if run_forward else None
+        run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
+                   details=details) if run_forward else None  # fmt: skip
     except InputError as error:
         raise BadInput(str(error)) from None
     for note in result.warnings:
@@ -359,7 +360,7 @@ def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
     return stack, dims, batch, name or "sequential"
 
 
-def _run(summary, dtype, seed, options, show_progress):
+def _run(summary, dtype, seed, options, show_progress, details=False):
     """The forward pass of --run, with its files; numpy is imported only here."""
     from .files import check_destinations, write_files
     from .run import execute, outputs_writer, parse_memory, plan_run
@@ -377,9 +378,9 @@ def _run(summary, dtype, seed, options, show_progress):
         console = rich.console.Console(stderr=True, width=terminal_width(), height=25)
         with rich.progress.Progress(console=console, transient=True) as bar:
             task = bar.add_task("forward pass", total=plan.time_steps)
-            result = execute(plan, options["--weights"], lambda: bar.advance(task))
+            result = execute(plan, options["--weights"], lambda: bar.advance(task), details)
     else:
-        result = execute(plan, options["--weights"])
+        result = execute(plan, options["--weights"], details=details)
     writers = {"--save-output": outputs_writer(result.outputs), "--save-weights": weights_writer(result.weights)}
     write_files([(option, path, writers[option]) for option, path in destinations.items()])
     return result

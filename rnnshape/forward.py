@@ -47,33 +47,50 @@ Progress = Callable[[], None]  # called once per projection block and time step 
 
 
 def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
-            progress: Progress | None = None) -> np.ndarray | list[np.ndarray]:  # fmt: skip
+            progress: Progress | None = None,
+            observe: Observer | None = None) -> np.ndarray | list[np.ndarray]:  # fmt: skip
     """Run the stack on ``inputs`` (batch first, as Keras takes them). The output is
     batch first too: a transposed view of the last layer's buffer, as PyTorch's
     batch_first output is, rather than a copy of it. A last layer with several
-    outputs (``state``, ``merge=none``) gives a list of them, in Keras's order."""
+    outputs (``state``, ``merge=none``) gives a list of them, in Keras's order.
+    ``observe(index, output)`` sees each layer's (first) output as it is made,
+    in this module's layout (the order of its axes is not the batch-first one)."""
     if summary.rows[0].spec.layer.first_only:
         x = inputs  # integer ids (batch, timesteps): the embedding lays out its own output
     else:
         # A view, not a copy: the first matrix product reads it as a transposed operand.
         x = _features_first(inputs)
     mask = None
-    for row, arrays in zip(summary.rows, weights):
+    for index, (row, arrays) in enumerate(zip(summary.rows, weights)):
         layer = row.spec.layer
         output = LAYERS[type(layer)](layer, arrays, x, mask, progress)
         mask = _next_mask(layer, x, mask)
         x = output
+        if observe:
+            observe(index, x[0] if isinstance(x, list) else x)
     if isinstance(x, list):
         return [_batch_first(one) for one in x]
     return _batch_first(x)
 
 
+Observer = Callable[[int, np.ndarray], None]  # (layer index, its output) as each layer finishes
+
+
 def timed_forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
-                  progress: Progress | None = None) -> tuple[np.ndarray | list[np.ndarray], float]:  # fmt: skip
-    """``forward`` and its wall time in seconds."""
+                  progress: Progress | None = None,
+                  observe: Observer | None = None) -> tuple[np.ndarray | list[np.ndarray], float]:  # fmt: skip
+    """``forward`` and its wall time in seconds (without the time ``observe`` takes)."""
+    observing = 0.0
+
+    def timed_observe(index: int, output: np.ndarray) -> None:
+        nonlocal observing
+        start = time.perf_counter()
+        observe(index, output)
+        observing += time.perf_counter() - start
+
     start = time.perf_counter()
-    output = forward(summary, weights, inputs, progress)
-    return output, time.perf_counter() - start
+    output = forward(summary, weights, inputs, progress, timed_observe if observe else None)
+    return output, time.perf_counter() - start - observing
 
 
 def _features_first(x: np.ndarray) -> np.ndarray:

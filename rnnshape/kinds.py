@@ -156,6 +156,11 @@ class Layer(Value):
         """What the layer computes, in Keras's weight names, for explain."""
         return ()
 
+    def output_activation(self) -> str | None:
+        """The activation that bounds the layer's outputs, where one does (a
+        saturated tanh or sigmoid shows there); None for others."""
+        return getattr(self, "activation", None)
+
     def shape_rule(self) -> str:
         """How the output shape follows from the input's, for explain."""
         return "the output has the input's shape"
@@ -421,6 +426,10 @@ class Bidirectional(Layer):
     def keeps_mask(self) -> bool:
         return self.layer.keeps_mask()
 
+    def output_activation(self) -> str | None:
+        # A sum of two directions is no longer in the activation's range.
+        return None if self.merge_mode == "sum" else self.layer.output_activation()
+
     def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
         # Keras names the copies forward_<name> and backward_<name> (without a
         # prefix the name has already); the backward one reads from the end.
@@ -554,6 +563,9 @@ class TimeDistributed(Layer):
 
     def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
         return self.layer.mult_adds_terms(input_shape)
+
+    def output_activation(self) -> str | None:
+        return self.layer.output_activation()
 
     def equations(self) -> tuple[str, ...]:
         return tuple(line.replace("y = ", "y_t = ").replace("(x ", "(x_t ") for line in self.layer.equations()[:1]) + (

@@ -66,6 +66,12 @@ def run_report(run: dict) -> list[str]:
         label = "Output" if len(outputs) == 1 else f"Output {number}"
         lines.append(f"{label} mean: {output['mean']:.6g}, std: {output['std']:.6g}, "
                      f"min: {output['min']:.6g}, max: {output['max']:.6g}")  # fmt: skip
+    for layer in run.get("layers", []):
+        saturation = layer["saturation"]
+        saturated = "" if saturation is None else (f", saturated: {100 * saturation['share']:.3g}% "
+                                                   f"({saturation['activation']})")  # fmt: skip
+        lines.append(f"Layer {layer['name']} mean: {layer['mean']:.6g}, std: {layer['std']:.6g}, "
+                     f"min: {layer['min']:.6g}, max: {layer['max']:.6g}{saturated}")  # fmt: skip
     return lines
 
 

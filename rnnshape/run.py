@@ -66,10 +66,13 @@ class RunPlan(Value):
 
 
 class RunResult:
-    """A finished run: its plan, the weights and input it used, its outputs and time."""
+    """A finished run: its plan, the weights and input it used, its outputs and
+    time, and with details the statistics of every layer's output."""
 
-    def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, outputs: list[np.ndarray], seconds: float):
+    def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, outputs: list[np.ndarray], seconds: float,
+                 layers: list[dict] | None = None):  # fmt: skip
         self.plan, self.weights, self.inputs, self.outputs, self.seconds = plan, weights, inputs, outputs, seconds
+        self.layers = layers
 
     @property
     def summary(self) -> Summary:
@@ -89,7 +92,7 @@ class RunResult:
         shapes = [one["shape"] for one in each]
         top = dict(each[0]) if len(each) == 1 else {}
         top.pop("shape", None)
-        return {
+        statistics = {
             "output_shape": shapes[0] if len(shapes) == 1 else shapes,
             "dtype": str(self.output.dtype),
             "seconds": self.seconds,
@@ -97,6 +100,29 @@ class RunResult:
             "seed": self.plan.seed,
             "outputs": each,
         }
+        if self.layers is not None:
+            statistics["layers"] = self.layers
+        return statistics
+
+
+# The share of a layer's outputs that is saturated, for the activations that
+# saturate: within 0.01 of the ends of their range.
+SATURATION = {"tanh": (-0.99, 0.99), "softsign": (-0.99, 0.99), "hard_tanh": (-0.99, 0.99),
+              "sigmoid": (0.01, 0.99), "hard_sigmoid": (0.01, 0.99), "sparse_sigmoid": (0.01, 0.99)}  # fmt: skip
+
+
+def layer_statistics(row, output: np.ndarray) -> dict:
+    """Mean, std, min and max of a layer's output, and for a tanh- or
+    sigmoid-bounded one the share of saturated values (outside (low, high))."""
+    statistics = {"name": row.name, **_statistics(output)}
+    del statistics["shape"]
+    activation = row.spec.layer.output_activation()
+    bounds = SATURATION.get(activation)
+    statistics["saturation"] = None if bounds is None else {
+        "activation": activation,
+        "share": float(np.count_nonzero((output <= bounds[0]) | (output >= bounds[1])) / max(1, output.size)),
+    }  # fmt: skip
+    return statistics
 
 
 def _statistics(output: np.ndarray) -> dict:
@@ -158,21 +184,28 @@ def plan_run(
     return plan
 
 
-def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress | None = None) -> RunResult:
-    """Load or draw the input and the weights, and run the forward pass."""
+def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress | None = None,
+            details: bool = False) -> RunResult:  # fmt: skip
+    """Load or draw the input and the weights, and run the forward pass; with
+    ``details``, also the statistics of every layer's output (not in its time)."""
     summary = plan.summary
     inputs = _load_input(plan) if plan.input_path else _random_input(plan, progress)
     if weights_path is None:
         weights = initial_weights(summary, plan.seed, plan.dtype)
     else:
         weights = load_weights(weights_path, summary, plan.dtype)
+    layers: list[dict] | None = [] if details else None
+
+    def observe(index: int, output: np.ndarray) -> None:
+        layers.append(layer_statistics(summary.rows[index], output))
+
     with np.errstate(all="ignore"):  # as in Keras, overflow gives inf and 0 * inf gives nan, without warnings
-        output, seconds = timed_forward(summary, weights, inputs, progress)
+        output, seconds = timed_forward(summary, weights, inputs, progress, observe if details else None)
     outputs = output if isinstance(output, list) else [output]
     shapes = [array.shape for array in outputs]
     if shapes != list(summary.rows[-1].outputs):  # the two halves of rnnshape disagree: a bug
         raise AssertionError(f"forward pass returned {shapes}, shape engine predicted {summary.rows[-1].outputs}")
-    return RunResult(plan, weights, inputs, outputs, seconds)
+    return RunResult(plan, weights, inputs, outputs, seconds, layers)
 
 
 def _random_input(plan: RunPlan, progress: Progress | None = None) -> np.ndarray:

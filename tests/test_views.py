@@ -229,3 +229,44 @@ def test_plain_refuses_the_extra_columns():
     for option in ("--details", "--expand", "--show-trainable"):
         result = CliRunner().invoke(main, ["summary", "-i", "4,2", "lstm:3", option, "--format", "plain"])
         assert result.exit_code == 2 and option in result.stderr and result.stdout == ""
+
+
+def test_run_details_give_each_layers_statistics_as_the_stack_cut_there_gives_its_output():
+    """Layer k's statistics are those of the output of the stack cut after layer k
+    (the weights and input are drawn in the same order)."""
+    from rnnshape.run import execute, plan_run
+
+    specs = ["lstm:6:seq", "bi:gru:4:seq:merge=sum", "td:dense:3:act=sigmoid", "globalavg"]
+    full = execute(plan_run(" ".join(specs), (7, 5), 3, seed=4), details=True).statistics()
+    assert [layer["name"] for layer in full["layers"]] == ["lstm", "bidirectional", "time_distributed",
+                                                          "global_average_pooling1d"]  # fmt: skip
+    for count in range(1, len(specs) + 1):
+        cut = execute(plan_run(" ".join(specs[:count]), (7, 5), 3, seed=4)).statistics()
+        layer = full["layers"][count - 1]
+        assert {key: layer[key] for key in ("mean", "std", "min", "max")} == pytest.approx(
+            {key: cut[key] for key in ("mean", "std", "min", "max")}, rel=1e-6)  # fmt: skip
+    assert full["layers"][0]["saturation"]["activation"] == "tanh"
+    assert full["layers"][1]["saturation"] is None  # a sum of two directions is not bounded by tanh
+    assert full["layers"][2]["saturation"]["activation"] == "sigmoid"
+    assert full["layers"][3]["saturation"] is None
+
+
+def test_saturation_is_the_share_at_the_ends_of_the_range():
+    import numpy as np
+
+    from rnnshape.run import layer_statistics
+
+    rows = summarize("simple:4:seq dense:4:act=sigmoid dense:4", (3, 2)).rows
+    values = np.array([-1.0, -0.995, -0.5, 0.0, 0.5, 0.98, 0.99, 1.0], np.float32)
+    assert layer_statistics(rows[0], values)["saturation"] == {"activation": "tanh", "share": 0.5}
+    sigmoid = np.array([0.0, 0.005, 0.01, 0.5, 0.9, 0.995, 0.2, 0.3], np.float32)
+    assert layer_statistics(rows[1], sigmoid)["saturation"] == {"activation": "sigmoid", "share": 0.5}
+    assert layer_statistics(rows[2], values)["saturation"] is None  # linear does not saturate
+
+
+def test_run_details_in_text_and_json():
+    text = invoke("-i", "6,3", "lstm:4:seq", "dense:2:act=tanh", "--run", "--details", "--format", "markdown")
+    assert "- Layer lstm mean: " in text and "saturated: " in text and "% (tanh)" in text
+    document = json.loads(invoke("-i", "6,3", "lstm:4:seq", "dense:2", "--run", "--details", "--json"))
+    assert [layer["name"] for layer in document["run"]["layers"]] == ["lstm", "dense"]
+    assert "layers" not in json.loads(invoke("-i", "6,3", "lstm:4", "--run", "--json"))["run"]
