@@ -229,9 +229,10 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
             files.append(("-o", output_path))
         if save_weights is not None:
             files.append(("--save-weights", save_weights))
-        from .files import check_destinations, write_files
+        if files:  # checked before any work, as every command checks its output files
+            from .files import check_destinations
 
-        check_destinations(files)  # before any work, as every command checks its output files
+            check_destinations(files)
         if framework == "keras":
             from .codegen import keras_module
 
@@ -240,10 +241,13 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
             from .pytorch import pytorch_module
 
             text = pytorch_module(summary)
-        writers = {"-o": lambda handle: handle.write(text.encode("utf-8"))}
-        if save_weights is not None:
-            writers["--save-weights"] = _state_writer(summary, weights_path, seed or 0)
-        write_files([(option, path, writers[option]) for option, path in files])
+        if files:
+            from .files import write_files
+
+            writers = {"-o": lambda handle: handle.write(text.encode("utf-8"))}
+            if save_weights is not None:
+                writers["--save-weights"] = _state_writer(summary, weights_path, seed or 0)
+            write_files([(option, path, writers[option]) for option, path in files])
         if output_path is None:
             click.echo(text, nl=False)
     except InputError as error:
