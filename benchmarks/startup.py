@@ -6,7 +6,7 @@ Prints the median wall time of each command over --runs runs (after one warm-up
 run each, so every command finds its files in the OS cache; the commands take
 turns, so a noisy spell of the machine falls on all of them alike) and the ratio of
 rnnshape's table to `python -c "import click, rich.console, rich.table"` and of
-its JSON (and of `code --framework pytorch`) to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
+its JSON (and of `code --framework pytorch` and `plot`) to `python -c "import click, json"`. The target is 1.3 or less: rnnshape
 should cost little more than the libraries it needs to print anything at all.
 """
 
@@ -56,6 +56,7 @@ def main() -> None:
         "rnnshape summary --json": rnnshape + ["--json"],
         "rnnshape code --framework pytorch": rnnshape_command() + ["code", "--framework", "pytorch", "-i", "10,5",
                                                                    SPECS],  # fmt: skip
+        "rnnshape plot (svg)": rnnshape_command() + ["plot", "-i", "10,5", SPECS],
         "python -c 'import click, rich.console, rich.table'": [
             sys.executable, "-c", "import click, rich.console, rich.table"],
         "python -c 'import click, json'": [sys.executable, "-c", "import click, json"],
@@ -70,6 +71,8 @@ def main() -> None:
     print(f"json  / import click, json                      = {json_ratio:.2f}  (target <= 1.3)")
     code_ratio = times["rnnshape code --framework pytorch"] / times["python -c 'import click, json'"]
     print(f"code  / import click, json                      = {code_ratio:.2f}  (target <= 1.3)")
+    plot_ratio = times["rnnshape plot (svg)"] / times["python -c 'import click, json'"]
+    print(f"plot  / import click, json                      = {plot_ratio:.2f}  (target <= 1.3)")
 
 
 if __name__ == "__main__":

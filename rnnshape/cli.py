@@ -330,6 +330,60 @@ def completion(shell):
     click.echo(SCRIPTS[shell], nl=False)
 
 
+PLOT_EXAMPLES = """
+\b
+Examples:
+  rnnshape plot -i 10,5 'bi:8:seq bi:8:seq' -o model.svg
+  rnnshape plot -i 10,5 bi:8:seq --unroll -o unrolled.svg
+  rnnshape plot -i 100 emb:5000:64:mask_zero bi:lstm:32 dense:1 --format mermaid
+  rnnshape plot --from model.keras --expand --format dot | dot -Tpng > model.png
+"""
+
+
+@main.command(epilog=PLOT_EXAMPLES)
+@stack_options
+@click.option("--format", "fmt", type=click.Choice(["svg", "dot", "mermaid"], case_sensitive=False),
+              help="svg (default; a self-contained file), dot (Graphviz) or mermaid (GitHub Markdown); with -o, "
+              "the file's suffix picks it.")
+@click.option("-o", "--output", "output_path", metavar="FILE", shell_complete=_complete_file,
+              help="Write the picture to FILE (.svg, .dot or .gv, .mmd) instead of stdout.")
+@click.option("--expand", is_flag=True, help="Draw the layers inside Bidirectional and TimeDistributed.")
+@click.option("--unroll", is_flag=True, help="Draw each recurrent layer unrolled over its timesteps.")
+def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, fmt, output_path, expand,
+         unroll):  # fmt: skip
+    """Draw the model as plot_model(show_shapes=True, show_layer_names=True,
+    show_trainable=True) does: a box per layer, top to bottom, with its name,
+    type, shapes and params; or, with --unroll, each recurrent layer over its
+    timesteps, as textbooks draw RNNs.
+    """
+    from .plot import SUFFIXES, plot as picture
+
+    try:
+        if output_path is not None:
+            import os
+
+            suffix = os.path.splitext(output_path)[1].lower()
+            if fmt is None and suffix not in SUFFIXES:
+                raise InputError(f"-o '{output_path}': give the picture's format with --format, or a file name "
+                                 "ending in .svg, .dot, .gv or .mmd")  # fmt: skip
+            fmt = fmt or SUFFIXES[suffix]
+        fmt = (fmt or "svg").lower()
+        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+        if output_path is not None:
+            from .files import check_destinations
+
+            check_destinations([("-o", output_path)])
+        text = picture(infer(stack, dims, batch, name=name), fmt, expand, unroll)
+        if output_path is None:
+            click.echo(text, nl=False)
+            return
+        from .files import write_files
+
+        write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
+    except InputError as error:
+        raise BadInput(str(error)) from None
+
+
 @main.command(name="spec")
 @click.option("--from", "model_path", metavar="MODEL", required=True, shell_complete=_complete_file,
               help="A saved Keras model: a .keras file, or the JSON of model.to_json().")

@@ -199,6 +199,10 @@ def hostile(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
         args += ["-f", "specs.txt"]
     if draw(st.integers(0, 4)) == 0:  # the code command, on the same input
         return ["code", *args, *draw(code_options(files))], files, stdin
+    if draw(st.integers(0, 5)) == 0:  # and plot
+        options = draw(st.lists(st.sampled_from(["--unroll", "--expand", "--format", "svg", "dot", "mermaid", "-o",
+                                                 "p.svg", "p.png", "p.dot", "missing/p.svg"]), max_size=4))  # fmt: skip
+        return ["plot", *args, *options], files, stdin
     args += draw(st.sampled_from([[], [], ["--json"], ["--format", "plain"], ["--format", "markdown"],
                                   ["--format", "x"]]))  # fmt: skip
     if draw(st.booleans()):

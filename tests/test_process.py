@@ -86,6 +86,12 @@ def test_code_loads_neither_numpy_nor_rich_until_it_converts_weights(tmp_path):
     assert "numpy" in imported_modules("code", "--framework", "pytorch", "-i", "10,5", "lstm:8", "--save-weights", state)
 
 
+def test_plot_loads_neither_numpy_nor_rich():
+    for fmt in ("svg", "dot", "mermaid"):
+        modules = imported_modules("plot", "-i", "10,5", "bi:8:seq", "--unroll", "--format", fmt)
+        assert "rich" not in modules and "numpy" not in modules
+
+
 def test_only_the_run_loads_numpy():
     assert "numpy" in imported_modules("summary", "-i", "10,5", "bi:8:seq", "--run", "--json")
 

@@ -1,0 +1,204 @@
+"""rnnshape plot: SVG, DOT and Mermaid pictures, checked as XML, by Graphviz's dot,
+and laid out in a real headless browser; the unrolled view; escaping."""
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from rnnshape import InputError, parse, summarize
+from rnnshape.cli import main
+from rnnshape.plot import plot
+from rnnshape.shapes import format_shape
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SVG = "{http://www.w3.org/2000/svg}"
+GOLDEN = [
+    ("stack", "-i 10,5", "bi:8:seq bi:8:seq", []),
+    ("unrolled", "-i 10,5", "bi:8:seq", ["--unroll"]),
+    ("text_classifier", "-i 100", "emb:5000:64:mask_zero bi:lstm:32:frozen dense:1:act=sigmoid", ["--expand"]),
+    ("encoder_decoder", "-i 20,5", "lstm:64 repeat:10 lstm:64:seq td:dense:8", ["--unroll", "--expand"]),
+]
+# The README's pictures: (file, the command's options).
+README_PICTURES = [("docs/stack.svg", ["-i", "10,5", "bi:8:seq bi:8:seq"]),
+                   ("docs/unrolled.svg", ["-i", "10,5", "bi:8:seq", "--unroll"])]  # fmt: skip
+
+
+def run(*args):
+    result = CliRunner().invoke(main, ["plot", *args])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def texts(svg: str) -> list[str]:
+    return ["".join(node.itertext()) for node in ElementTree.fromstring(svg.encode()).iter(f"{SVG}text")]
+
+
+@pytest.mark.parametrize("name, dims, spec, options", GOLDEN, ids=[case[0] for case in GOLDEN])
+@pytest.mark.parametrize("fmt, suffix", [("svg", "svg"), ("dot", "dot"), ("mermaid", "mmd")])
+def test_golden_pictures(name, dims, spec, options, fmt, suffix, golden):
+    text = run(*dims.split(), spec, *options, "--format", fmt)
+    golden(f"plot/{name}.{suffix}", text)
+
+
+def test_the_readme_pictures_are_current():
+    for path, args in README_PICTURES:
+        assert run(*args) == (REPOSITORY / path).read_text(encoding="utf-8"), path
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    assert all(f"]({path})" in readme for path, _ in README_PICTURES)
+
+
+def layer_texts_in_order(summary, svg):
+    """Every layer's name (Type), input and output shapes appear, in the model's order."""
+    found = texts(svg)
+    position = 0
+    for row in summary.rows:
+        for wanted in (f"{row.name} ({row.type})", f"Input shape: {format_shape(row.input_shape)}",
+                       f"Output shape: {format_shape(row.output_shape)}"):  # fmt: skip
+            position = found.index(wanted, position) + 1
+
+
+LAYERS = st.sampled_from(["simple:{u}:seq", "lstm:{u}:seq", "gru:{u}:seq:back", "bi:{u}:seq", "bi:gru:{u}:seq:merge=sum",
+                          "dense:{u}:frozen", "td:dense:{u}", "conv1d:{u}:2:pad=same", "maxpool", "layernorm",
+                          "dropout:0.1", "bn:frozen", "lstm:{u}:seq:name=enc<>&'\"x"])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(LAYERS, st.integers(1, 99)), min_size=1, max_size=5), st.sampled_from([None, 3, 15]),
+       st.booleans(), st.booleans())  # fmt: skip
+def test_any_stack_gives_valid_svg_with_every_layer_in_order(layers, steps, expand, unroll):
+    seen, specs = set(), []
+    for template, units in layers:  # a name once only: Keras refuses it twice
+        spec = template.format(u=units)
+        if "name=" in spec and "name=" in "".join(specs):
+            continue
+        specs.append(spec)
+    try:
+        summary = summarize(" ".join(specs), (steps, 4))
+    except InputError:  # a stack Keras refuses (a pool longer than its input) has no picture
+        assume(False)
+    svg = plot(summary, "svg", expand, unroll)
+    root = ElementTree.fromstring(svg.encode())  # well-formed XML
+    assert root.tag == f"{SVG}svg"
+    assert "<script" not in svg and "href" not in svg and "http://" not in svg.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")  # fmt: skip
+    assert re.findall(r"url\((.*?)\)", svg) == ["#head"] * len(re.findall(r"url\(", svg))  # internal only
+    layer_texts_in_order(summary, svg)
+
+
+def test_unrolling_the_seed_chapters_bidirectional_draws_ten_steps_each_way():
+    svg = run("-i", "10,5", "bi:8:seq", "--unroll")
+    root = ElementTree.fromstring(svg.encode())
+    cells = [node for node in root.iter(f"{SVG}rect") if "cell" in node.get("class", "").split()]
+    assert len(cells) == 20 and all("returned" in cell.get("class") for cell in cells)  # seq: every step returned
+    steps = [text for text in texts(svg) if text.startswith("h")]
+    assert steps == [f"h{index}" for index in ("₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉", "₁₀")] * 2
+    assert [text for text in texts(svg) if text.startswith("x") and len(text) > 1][:2] == ["x₁", "x₂"]
+    assert "Unrolled: 10 steps, read both directions; returns every step's output" in texts(svg)
+
+
+def test_unrolling_returns_the_last_step_only_without_seq_and_shows_long_and_unknown_lengths():
+    svg = run("-i", "30,5", "lstm:8", "--unroll")
+    cells = [node for node in ElementTree.fromstring(svg.encode()).iter(f"{SVG}rect")
+             if "cell" in node.get("class", "").split()]  # fmt: skip
+    assert len(cells) == 12  # 11 steps, an ellipsis, the last
+    assert [cell.get("class") for cell in cells].count("cell returned") == 1
+    assert "…" in texts(svg) and "h₃₀" in texts(svg)
+    backwards = run("-i", "4,5", "gru:3:back", "--unroll")  # read from the last step: the first is returned
+    assert "Unrolled: 4 steps, read from the last step (back); returns the last step's output" in texts(backwards)
+    unknown = run("-i", "None,5", "simple:3:seq", "--unroll")
+    assert "hₜ" in texts(unknown) and "Unrolled: T = None: a variable number of steps, read in order; returns every " \
+        "step's output" in texts(unknown)  # fmt: skip
+
+
+# A layer name has no space, ':' or '/' (Keras refuses '/'); all else may be in it.
+CRAFTED = "<\\text><script>alert(1)<\\script>\"];x-->y[\"'\\\"->n0}{&amp;#quot;"
+
+
+def test_a_crafted_name_cannot_inject_markup_dot_or_mermaid(tmp_path):
+    specs = parse(f"lstm:3:name={CRAFTED} dense:1", comments=False)  # '#' as on the command line
+    summary = summarize(specs, (4, 2), name=CRAFTED + " model")
+    svg = plot(summary, "svg")
+    root = ElementTree.fromstring(svg.encode())
+    assert not list(root.iter(f"{SVG}script")) and f"{CRAFTED} (LSTM)" in texts(svg)
+    assert root.find(f"{SVG}title").text == f'Model "{CRAFTED} model"'
+    dot = plot(summary, "dot")
+    if shutil.which("dot"):
+        result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and result.stdout.count("<g id=\"node") == 3  # no node the name made up
+    assert dot.count("->") == 2 + CRAFTED.count("->") * 2  # the name's '->' only inside quoted labels
+    mermaid = plot(summary, "mermaid")
+    body = mermaid.split("---", 2)[2]
+    assert "<script" not in body and '"];' not in body and "-->y" not in body
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("name, dims, spec, options", GOLDEN, ids=[case[0] for case in GOLDEN])
+def test_graphviz_accepts_the_dot(name, dims, spec, options):
+    dot = run(*dims.split(), spec, *options, "--format", "dot")
+    result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "<svg" in result.stdout, result.stderr
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+MEASURE = """<!DOCTYPE html><html><body>%s<pre id="result"></pre><script>
+const problems = [];
+const boxes = [...document.querySelectorAll("g.box")];
+for (const group of boxes) {
+  const rect = group.querySelector(":scope > rect").getBBox();
+  for (const text of group.querySelectorAll(":scope > text")) {
+    const box = text.getBBox();
+    if (box.x < rect.x || box.x + box.width > rect.x + rect.width || box.y < rect.y || box.y + box.height > rect.y + rect.height)
+      problems.push("text overflows its box: " + text.textContent);
+  }
+}
+const outer = boxes.filter(group => !group.parentElement.closest("g.box")).map(group => group.querySelector(":scope > rect").getBBox());
+for (let i = 0; i < outer.length; i++) for (let j = i + 1; j < outer.length; j++) {
+  const a = outer[i], b = outer[j];
+  if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
+    problems.push("boxes overlap: " + i + " and " + j);
+}
+document.getElementById("result").textContent = JSON.stringify({problems, boxes: boxes.length});
+</script></body></html>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("options", [
+    ["-i", "10,5", "bi:8:seq bi:8:seq"],
+    ["-i", "10,5", "bi:8:seq", "--unroll"],
+    ["-i", "100", "emb:5000:64:mask_zero bi:lstm:32:seq:frozen td:dense:4 lstm:8 dense:1", "--expand", "--unroll"],
+    ["-i", "None,3", "conv1d:4:2:pad=causal:name=a_very_long_layer_name_indeed_for_a_conv maxpool gru:4:state",
+     "--expand"],
+], ids=["stack", "unrolled", "expanded and unrolled", "long names"])  # fmt: skip
+def test_a_real_browser_draws_no_overflowing_text_and_no_overlapping_boxes(options, tmp_path):
+    page = tmp_path / "page.html"
+    svg = run(*options).split("\n", 1)[1]  # without the XML declaration, inside HTML
+    page.write_text(MEASURE % svg, encoding="utf-8")
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert measured["boxes"] >= 2 and measured["problems"] == []
+
+
+def test_the_format_comes_from_the_suffix_or_the_option(tmp_path):
+    runner = CliRunner()
+    for suffix, start in ((".svg", "<?xml"), (".dot", "digraph"), (".gv", "digraph"), (".mmd", "---")):
+        path = tmp_path / f"model{suffix}"
+        assert runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(path)]).exit_code == 0
+        assert path.read_text().startswith(start), suffix
+    unknown = runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(tmp_path / "model.png")])
+    assert unknown.exit_code == 2 and "--format" in unknown.stderr and not (tmp_path / "model.png").exists()
+    forced = tmp_path / "picture.txt"
+    assert runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(forced), "--format", "mermaid"]).exit_code == 0
+    assert forced.read_text().startswith("---")
+    bad = runner.invoke(main, ["plot", "-i", "4,2", "lstm:0"])
+    assert bad.exit_code == 2 and bad.stdout == ""
