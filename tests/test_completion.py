@@ -53,7 +53,7 @@ def test_kinds_cells_flags_and_values():
 
 
 def test_the_command_line_is_resolved_as_click_resolves_it():
-    assert values("rnnshape ") == ["code", "completion", "explain", "kinds", "spec", "summary"]
+    assert values("rnnshape ") == ["code", "completion", "explain", "kinds", "plot", "spec", "summary"]
     assert values("rnnshape summary -i 4,2 ls") == ["lstm:"]
     assert values("rnnshape summary --format ") == ["table", "plain", "markdown", "json", "csv"]
     assert values("rnnshape code --framework p") == ["pytorch"]
