@@ -159,11 +159,14 @@ for (const group of boxes) {
       problems.push("text overflows its box: " + text.textContent);
   }
 }
-const outer = boxes.filter(group => !group.parentElement.closest("g.box")).map(group => group.querySelector(":scope > rect").getBBox());
-for (let i = 0; i < outer.length; i++) for (let j = i + 1; j < outer.length; j++) {
-  const a = outer[i], b = outer[j];
-  if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
-    problems.push("boxes overlap: " + i + " and " + j);
+for (const picture of document.querySelectorAll("svg")) {
+  const outer = [...picture.querySelectorAll("g.box")].filter(group => !group.parentElement.closest("g.box"))
+    .map(group => group.querySelector(":scope > rect").getBBox());
+  for (let i = 0; i < outer.length; i++) for (let j = i + 1; j < outer.length; j++) {
+    const a = outer[i], b = outer[j];
+    if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
+      problems.push("boxes overlap: " + i + " and " + j);
+  }
 }
 document.getElementById("result").textContent = JSON.stringify({problems, boxes: boxes.length});
 </script></body></html>"""
@@ -187,6 +190,41 @@ def test_a_real_browser_draws_no_overflowing_text_and_no_overlapping_boxes(optio
     assert found, result.stderr[-2000:]
     measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert measured["boxes"] >= 2 and measured["problems"] == []
+
+
+def random_stacks(count: int, seed: int) -> list[tuple[str, tuple]]:
+    """Stacks drawn at random, none of them written for a test, that Keras builds."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["simple:{u}:seq", "lstm:{u}:seq:state", "gru:{u}:seq:back", "bi:{u}:seq", "bi:lstm:{u}:seq:merge=none",
+             "dense:{u}:frozen", "td:dense:{u}", "conv1d:{u}:3:pad=same", "maxpool", "layernorm", "bn:frozen",
+             "lstm:{u}:seq:name=a_rather_long_name_{u}", "globalavg", "flatten", "dense:{u}", "repeat:{u}"]  # fmt: skip
+    stacks = []
+    while len(stacks) < count:
+        specs = [rng.choice(words).format(u=rng.randint(1, 300)) for _ in range(rng.randint(1, 6))]
+        dims = (rng.choice([None, 1, 7, 40]), rng.randint(1, 64))
+        try:
+            summarize(" ".join(specs), dims)
+        except InputError:
+            continue
+        stacks.append((" ".join(specs), dims))
+    return stacks
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_a_real_browser_lays_out_random_stacks_without_overflow_or_overlap(tmp_path):
+    pictures = []
+    for number, (spec, dims) in enumerate(random_stacks(12, seed=10)):
+        pictures.append(plot(summarize(spec, dims), "svg", expand=number % 2 == 0, unroll=number % 3 == 0))
+    page = tmp_path / "page.html"
+    page.write_text(MEASURE % "\n".join(picture.split("\n", 1)[1] for picture in pictures), encoding="utf-8")
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert measured["boxes"] >= 24 and measured["problems"] == []
 
 
 def test_the_format_comes_from_the_suffix_or_the_option(tmp_path):
