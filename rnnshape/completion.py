@@ -43,10 +43,8 @@ def spec_candidates(current: str) -> list[str]:
         return []
     prefix = ":".join(done) + ":"
     cells = WRAPPED_KINDS.get(kind, {})
-    if len(done) == 1 and cells and not typed.isdigit():  # bi:lstm:, td:dense:
-        offered = [cell + ":" for cell in cells if cell.startswith(typed.lower())]
-        if kind.__name__ == "Bidirectional" or not typed:
-            return sorted(prefix + cell for cell in offered)
+    if len(done) == 1 and cells and not typed.isdigit():  # bi:lstm:, td:dense: (bi:8 is bi:simple:8)
+        return sorted(prefix + cell + ":" for cell in cells if cell.startswith(typed.lower()))
     cell = cells.get(done[1].lower()) if cells and len(done) > 1 else None
     layer_kind = cell or (next(iter(cells.values())) if cells else kind)
     positional = done[2:] if cell else done[1:]

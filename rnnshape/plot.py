@@ -306,7 +306,8 @@ def render_dot(drawn: list[Box], title: str) -> str:
         style = ', style="rounded,filled,dashed", fillcolor="#eeeeee"' if not box.trainable else ""
         if box.inner or box.directions:
             lines.append(f"    subgraph cluster_{number} {{")
-            lines.append(f'        label="{label}"; labeljust=l; style="rounded"; fontname="monospace";')
+            style_cluster = "rounded" if box.trainable else "rounded,dashed"
+            lines.append(f'        label="{label}"; labeljust=l; style="{style_cluster}"; fontname="monospace";')
             lines.append(f'        n{number} [shape=point, width=0.01, label=""];')
             for position, one in enumerate(box.inner):
                 inner_label = "\\n".join(escape_dot(text) for text in (one.title, *one.lines))

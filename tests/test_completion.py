@@ -35,7 +35,8 @@ def test_kinds_cells_flags_and_values():
                                                  "ln", "maxpool", "avgpool", "masking") else "")
                                         for word in KINDS}  # fmt: skip
     assert spec_candidates("bi:") == ["bi:gru:", "bi:lstm:", "bi:rnn:", "bi:simple:"]
-    assert spec_candidates("td:") == ["td:dense:"]
+    assert spec_candidates("td:") == spec_candidates("td:de") == ["td:dense:"]
+    assert spec_candidates("bi:l") == ["bi:lstm:"] and spec_candidates("bi:8:s")[:1] == ["bi:8:seq"]
     assert spec_candidates("lstm:") == []  # the units come next: a number
     assert spec_candidates("lstm:8:s") == ["lstm:8:seq", "lstm:8:state", "lstm:8:stateful"]
     assert "lstm:8:recurrent_activation=" in spec_candidates("lstm:8:")

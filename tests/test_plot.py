@@ -181,15 +181,22 @@ document.getElementById("result").textContent = JSON.stringify({problems, boxes:
      "--expand"],
 ], ids=["stack", "unrolled", "expanded and unrolled", "long names"])  # fmt: skip
 def test_a_real_browser_draws_no_overflowing_text_and_no_overlapping_boxes(options, tmp_path):
-    page = tmp_path / "page.html"
-    svg = run(*options).split("\n", 1)[1]  # without the XML declaration, inside HTML
-    page.write_text(MEASURE % svg, encoding="utf-8")
+    measured = measured_in_browser([run(*options)], tmp_path)
+    assert measured["boxes"] >= 2 and measured["problems"] == []
+
+
+def measured_in_browser(pictures: list[str], folder: Path) -> dict:
+    """Lay the SVG pictures out in headless Chromium, in one HTML page, and return
+    what its script measured: the boxes, and every text that leaves its box and
+    every two boxes that overlap."""
+    page = folder / "page.html"
+    svgs = "\n".join(picture.split("\n", 1)[1] for picture in pictures)  # without the XML declaration
+    page.write_text(MEASURE % svgs, encoding="utf-8")
     result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert found, result.stderr[-2000:]
-    measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    assert measured["boxes"] >= 2 and measured["problems"] == []
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
 def random_stacks(count: int, seed: int) -> list[tuple[str, tuple]]:
@@ -217,13 +224,7 @@ def test_a_real_browser_lays_out_random_stacks_without_overflow_or_overlap(tmp_p
     pictures = []
     for number, (spec, dims) in enumerate(random_stacks(12, seed=10)):
         pictures.append(plot(summarize(spec, dims), "svg", expand=number % 2 == 0, unroll=number % 3 == 0))
-    page = tmp_path / "page.html"
-    page.write_text(MEASURE % "\n".join(picture.split("\n", 1)[1] for picture in pictures), encoding="utf-8")
-    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
-    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
-    assert found, result.stderr[-2000:]
-    measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    measured = measured_in_browser(pictures, tmp_path)
     assert measured["boxes"] >= 24 and measured["problems"] == []
 
 
