@@ -228,6 +228,46 @@ def test_a_real_browser_lays_out_random_stacks_without_overflow_or_overlap(tmp_p
     assert measured["boxes"] >= 24 and measured["problems"] == []
 
 
+MERMAID = next((path for path in (Path(__import__("os").environ.get("RNNSHAPE_MERMAID_JS", "/nonexistent")),
+                                   REPOSITORY / ".ci" / "node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js")
+                if path.is_file()), None)  # fmt: skip
+RENDER = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><pre id="result"></pre>
+<script src="%s"></script>
+<script>
+mermaid.initialize({startOnLoad: false});
+Promise.all(%s.map((source, number) => mermaid.render("picture" + number, source))).then(pictures => {
+  const parsed = pictures.map(({svg}) => new DOMParser().parseFromString(svg, "text/html"));
+  document.getElementById("result").textContent = JSON.stringify({
+    texts: parsed.map(picture => [...picture.querySelectorAll(".nodeLabel, .cluster-label, text")].map(node => node.textContent).join("\\n")),
+    scripts: parsed.map(picture => picture.querySelectorAll("script").length)});
+}).catch(error => { document.getElementById("result").textContent = JSON.stringify({error: String(error)}); });
+</script></body></html>"""
+
+
+@pytest.mark.skipif(MERMAID is None or CHROMIUM is None, reason="Mermaid's JavaScript and Chromium are needed "
+                    "(.ci/run installs them with npm and the system's packages)")  # fmt: skip
+def test_mermaid_itself_renders_the_mermaid_with_every_name_as_text(tmp_path):
+    cases = [(dims.split(), spec, options) for _name, dims, spec, options in GOLDEN]
+    sources = [run(*dims, spec, *options, "--format", "mermaid") for dims, spec, options in cases]
+    crafted = summarize(parse(f"lstm:3:name={CRAFTED} dense:1", comments=False), (4, 2), name=CRAFTED + " model")
+    sources.append(plot(crafted, "mermaid"))
+    page = tmp_path / "page.html"
+    page.write_text(RENDER % (MERMAID.as_uri(), json.dumps(sources)), encoding="utf-8")
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
+                             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)  # fmt: skip
+    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    rendered = json.loads(found.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+                          .replace("&amp;", "&"))  # fmt: skip
+    assert "error" not in rendered, rendered.get("error")
+    assert rendered["scripts"] == [0] * len(sources)
+    for (dims, spec, options), text in zip(cases, rendered["texts"]):
+        summary = summarize(spec, [None if dim == "None" else int(dim) for dim in dims[1].split(",")])
+        for row in summary.rows:
+            assert f"{row.name} ({row.type})" in text
+    assert f"{CRAFTED} (LSTM)" in rendered["texts"][-1]  # the name, as text
+
+
 def test_the_format_comes_from_the_suffix_or_the_option(tmp_path):
     runner = CliRunner()
     for suffix, start in ((".svg", "<?xml"), (".dot", "digraph"), (".gv", "digraph"), (".mmd", "---")):
