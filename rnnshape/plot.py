@@ -105,7 +105,7 @@ CHAR = 0.62 * SIZE  # the widest advance of the font stack's characters, and a l
 LINE = 17  # px between baselines
 PAD = 10  # px inside a box
 GAP = 28  # px between boxes, where the arrows are
-CELL_WIDTH, CELL_HEIGHT, CELL_GAP = 40, 26, 18  # an unrolled step
+CELL_WIDTH, CELL_HEIGHT, CELL_GAP = 40, 26, 18  # an unrolled step (wider for long step numbers)
 
 
 def _text_width(text: str) -> float:
@@ -146,9 +146,15 @@ def _box_size(box: Box) -> tuple[float, float]:
         height += max(h for _, h in sizes) + PAD
     if box.directions:
         columns = len(box.directions[0][1])
-        width = max(width, 2 * PAD + 40 + columns * (CELL_WIDTH + CELL_GAP))
+        width = max(width, 2 * PAD + 40 + columns * (_cell_width(box) + CELL_GAP))
         height += _unrolled_height(box) + PAD
     return width, height
+
+
+def _cell_width(box: Box) -> float:
+    """An unrolled step's width: room for its longest label (h₁₀₀₀₀) and a margin."""
+    longest = max(len(step.label) for _, steps in box.directions for step in steps if step != "…")
+    return max(CELL_WIDTH, (1 + longest) * CHAR + 10)
 
 
 def _unrolled_height(box: Box) -> float:
@@ -206,7 +212,8 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
     per direction with arrows between steps, then the inputs x_t."""
     steps = box.directions[0][1]
     two = len(box.directions) == 2
-    columns = [left + 40 + column * (CELL_WIDTH + CELL_GAP) for column in range(len(steps))]
+    width = _cell_width(box)
+    columns = [left + 40 + column * (width + CELL_GAP) for column in range(len(steps))]
     row = CELL_HEIGHT + CELL_GAP
     outputs_y = top
     merge_y = top + row if two else None
@@ -223,19 +230,21 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
         for column, step in enumerate(direction_steps):
             cx = columns[column]
             if step == "…":
-                canvas.text(cx + CELL_WIDTH / 2, cells_y + CELL_HEIGHT / 2 + 4, "…", "label", "middle")
+                canvas.text(cx + width / 2, cells_y + CELL_HEIGHT / 2 + 4, "…", "label", "middle")
                 continue
-            canvas.rect(cx, cells_y, CELL_WIDTH, CELL_HEIGHT, "cell returned" if step.returned else "cell")
-            canvas.text(cx + CELL_WIDTH / 2, cells_y + CELL_HEIGHT / 2 + 4, f"h{_sub(step.label)}", "step", "middle")
+            canvas.elements.append('<g class="box">')  # a cell and its label, as a box of their own
+            canvas.rect(cx, cells_y, width, CELL_HEIGHT, "cell returned" if step.returned else "cell")
+            canvas.text(cx + width / 2, cells_y + CELL_HEIGHT / 2 + 4, f"h{_sub(step.label)}", "step", "middle")
+            canvas.elements.append("</g>")
         for position in range(len(order) - 1):  # the state passed from step to step, in reading order
             a, b = order[position], order[position + 1]
             if "…" in (direction_steps[a], direction_steps[b]):
                 continue
-            start, end = (columns[a] + CELL_WIDTH, columns[b]) if a < b else (columns[a], columns[b] + CELL_WIDTH)
+            start, end = (columns[a] + width, columns[b]) if a < b else (columns[a], columns[b] + width)
             canvas.arrow(start + (1 if a < b else -1), cells_y + CELL_HEIGHT / 2, end - (2 if a < b else -2),
                          cells_y + CELL_HEIGHT / 2)  # fmt: skip
     for column, step in enumerate(steps):  # inputs, merge and outputs, column by column
-        cx = columns[column] + CELL_WIDTH / 2
+        cx = columns[column] + width / 2
         if step == "…":
             canvas.text(cx, inputs_y + CELL_HEIGHT / 2 + 4, "…", "label", "middle")
             continue
@@ -245,8 +254,10 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
         returned = [direction_steps[column].returned for _, direction_steps in box.directions]
         if two:
             if any(returned):
-                canvas.rect(cx - CELL_WIDTH / 2, merge_y, CELL_WIDTH, CELL_HEIGHT, "merge")
+                canvas.elements.append('<g class="box">')
+                canvas.rect(cx - width / 2, merge_y, width, CELL_HEIGHT, "merge")
                 canvas.text(cx, merge_y + CELL_HEIGHT / 2 + 4, _merge_symbol(box.merge), "step", "middle")
+                canvas.elements.append("</g>")
                 canvas.arrow(cx, first_cells_y - 1, cx, merge_y + CELL_HEIGHT + 2)
                 canvas.arrow(cx, merge_y - 1, cx, outputs_y + CELL_HEIGHT + 2)
                 canvas.text(cx, outputs_y + CELL_HEIGHT / 2 + 4, f"y{_sub(step.label)}", "step", "middle")

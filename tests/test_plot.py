@@ -159,14 +159,23 @@ for (const group of boxes) {
       problems.push("text overflows its box: " + text.textContent);
   }
 }
-for (const picture of document.querySelectorAll("svg")) {
-  const outer = [...picture.querySelectorAll("g.box")].filter(group => !group.parentElement.closest("g.box"))
+// Boxes side by side (the layers, the boxes inside one, its unrolled cells) must not overlap.
+for (const parent of [...document.querySelectorAll("svg"), ...boxes]) {
+  const siblings = [...parent.children].filter(node => node.matches("g.box"))
     .map(group => group.querySelector(":scope > rect").getBBox());
-  for (let i = 0; i < outer.length; i++) for (let j = i + 1; j < outer.length; j++) {
-    const a = outer[i], b = outer[j];
+  for (let i = 0; i < siblings.length; i++) for (let j = i + 1; j < siblings.length; j++) {
+    const a = siblings[i], b = siblings[j];
     if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
       problems.push("boxes overlap: " + i + " and " + j);
   }
+}
+// A box inside another stays inside it.
+for (const group of boxes) {
+  const inside = group.parentElement.closest("g.box");
+  if (!inside) continue;
+  const a = group.querySelector(":scope > rect").getBBox(), b = inside.querySelector(":scope > rect").getBBox();
+  if (a.x < b.x || a.y < b.y || a.x + a.width > b.x + b.width || a.y + a.height > b.y + b.height)
+    problems.push("a box leaves the box it is in");
 }
 document.getElementById("result").textContent = JSON.stringify({problems, boxes: boxes.length});
 </script></body></html>"""
@@ -179,7 +188,8 @@ document.getElementById("result").textContent = JSON.stringify({problems, boxes:
     ["-i", "100", "emb:5000:64:mask_zero bi:lstm:32:seq:frozen td:dense:4 lstm:8 dense:1", "--expand", "--unroll"],
     ["-i", "None,3", "conv1d:4:2:pad=causal:name=a_very_long_layer_name_indeed_for_a_conv maxpool gru:4:state",
      "--expand"],
-], ids=["stack", "unrolled", "expanded and unrolled", "long names"])  # fmt: skip
+    ["-i", "12345,3", "simple:2:seq bi:gru:3:merge=ave", "--unroll"],
+], ids=["stack", "unrolled", "expanded and unrolled", "long names", "long sequences"])  # fmt: skip
 def test_a_real_browser_draws_no_overflowing_text_and_no_overlapping_boxes(options, tmp_path):
     measured = measured_in_browser([run(*options)], tmp_path)
     assert measured["boxes"] >= 2 and measured["problems"] == []
