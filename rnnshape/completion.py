@@ -18,7 +18,7 @@ import click
 from click.shell_completion import CompletionItem, ShellComplete
 
 from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS
-from .spec import ALIASES, FLAGS, MODEL_FLAGS, accepted_flags
+from .spec import FLAGS, MODEL_FLAGS, wrapped_flags
 
 LINE_VARIABLE = "_RNNSHAPE_COMPLETE_LINE"
 SHELLS = ("bash", "zsh", "fish")
@@ -57,7 +57,8 @@ def spec_candidates(current: str) -> list[str]:
         flag, _, value = typed.partition("=")
         return sorted(f"{prefix}{flag}={choice}" for choice in _values(flag.lower(), kind) if choice.startswith(value))
     used = {field.split("=")[0].lower() for field in positional}
-    flags = [flag for flag in sorted(accepted_flags(kind) | MODEL_FLAGS) if flag not in used]
+    allowed = wrapped_flags(kind, layer_kind) if cells else kind.flags
+    flags = [flag for flag in sorted(allowed | MODEL_FLAGS) if flag not in used]
     return [prefix + flag + ("" if FLAGS[flag][1] in ("on", "off") else "=") for flag in flags
             if flag.startswith(typed.lower())]  # fmt: skip
 

@@ -178,9 +178,7 @@ class _SpecReader:
         inner = inner_kinds[inner_word]
         label = f"{wrapper_word}:{inner_word}"
         arguments = self.read_positional(inner, label)
-        allowed = inner.flags | wrapper.flags
-        if wrapper is Bidirectional:
-            allowed -= {"back"}  # Keras refuses go_backwards inside Bidirectional
+        allowed = wrapped_flags(wrapper, inner)
         arguments, model = self.read_flags(allowed, label, {**inner.choices, **wrapper.choices}, arguments)
         own = {FLAGS[flag][0] for flag in wrapper.flags}
         wrapper_arguments = {key: arguments.pop(key) for key in list(arguments) if key in own}
@@ -366,6 +364,14 @@ def _unknown_flag(field: str, name: str, kind_word: str, allowed: frozenset[str]
     if spec_word is not None:
         return f"{problem}: for Keras's {name}, write '{spec_word}'"
     return problem + _suggest(name, sorted(allowed))
+
+
+def wrapped_flags(wrapper: type[Layer], inner: type[Layer]) -> frozenset[str]:
+    """The flags of a wrapper around ``inner``: both kinds' own, but 'back' in bi."""
+    allowed = inner.flags | wrapper.flags
+    if wrapper is Bidirectional:
+        allowed -= {"back"}  # Keras refuses go_backwards inside Bidirectional
+    return allowed
 
 
 def accepted_flags(kind: type[Layer]) -> frozenset[str]:

@@ -45,6 +45,9 @@ def test_kinds_cells_flags_and_values():
     assert spec_candidates("lstm:8:act=") == [f"lstm:8:act={name}" for name in sorted(ACTIVATIONS)]
     assert spec_candidates("bi:lstm:4:merge=s") == ["bi:lstm:4:merge=sum"]
     assert spec_candidates("bi:4:") and "bi:4:back" not in spec_candidates("bi:4:")  # Keras refuses back in bi
+    assert "bi:lstm:4:reset_after=" not in spec_candidates("bi:lstm:4:")  # a flag of the gru cell only
+    assert "bi:gru:4:reset_after=" in spec_candidates("bi:gru:4:")
+    assert "bi:4:recurrent_activation=" not in spec_candidates("bi:4:")  # bi:4 wraps a SimpleRNN
     assert spec_candidates("conv1d:4:2:pad=") == ["conv1d:4:2:pad=causal", "conv1d:4:2:pad=same",
                                                   "conv1d:4:2:pad=valid"]  # fmt: skip
     assert spec_candidates("gru:4:reset_after=") == ["gru:4:reset_after=false", "gru:4:reset_after=true"]
