@@ -137,6 +137,7 @@ class _Canvas:
                              'marker-end="url(#head)"/>')  # fmt: skip
 
 
+
 def _box_size(box: Box) -> tuple[float, float]:
     width = max(_text_width(text) for text in (box.title, *box.lines)) + 2 * PAD
     height = PAD + LINE * (1 + len(box.lines)) + PAD / 2
@@ -221,6 +222,10 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
     inputs_y = first_cells_y + row * len(box.directions)
     canvas.text(left, inputs_y + CELL_HEIGHT / 2 + 4, "x", "label")
     canvas.text(left, outputs_y + CELL_HEIGHT / 2 + 4, "y", "label")
+    if two:  # step t's two cells in one frame: both directions read x_t, and both outputs meet at the merge
+        for column, step in enumerate(steps):
+            if step != "…":
+                canvas.rect(columns[column] - 4, first_cells_y - 4, width + 8, row + CELL_HEIGHT + 8, "column")
     for number, (arrow, direction_steps) in enumerate(box.directions):
         cells_y = first_cells_y + number * row
         canvas.text(left, cells_y + CELL_HEIGHT / 2 + 4, arrow, "label")
@@ -250,7 +255,7 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
             continue
         canvas.text(cx, inputs_y + CELL_HEIGHT / 2 + 4, f"x{_sub(step.label)}", "step", "middle")
         last_cells_y = first_cells_y + (len(box.directions) - 1) * row
-        canvas.arrow(cx, inputs_y - 1, cx, last_cells_y + CELL_HEIGHT + 2)
+        canvas.arrow(cx, inputs_y - 1, cx, last_cells_y + CELL_HEIGHT + (6 if two else 2))
         returned = [direction_steps[column].returned for _, direction_steps in box.directions]
         if two:
             if any(returned):
@@ -258,7 +263,7 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
                 canvas.rect(cx - width / 2, merge_y, width, CELL_HEIGHT, "merge")
                 canvas.text(cx, merge_y + CELL_HEIGHT / 2 + 4, _merge_symbol(box.merge), "step", "middle")
                 canvas.elements.append("</g>")
-                canvas.arrow(cx, first_cells_y - 1, cx, merge_y + CELL_HEIGHT + 2)
+                canvas.arrow(cx, first_cells_y - 5, cx, merge_y + CELL_HEIGHT + 2)
                 canvas.arrow(cx, merge_y - 1, cx, outputs_y + CELL_HEIGHT + 2)
                 canvas.text(cx, outputs_y + CELL_HEIGHT / 2 + 4, f"y{_sub(step.label)}", "step", "middle")
         elif returned[0]:
@@ -288,6 +293,7 @@ rect.frozen {{ fill: #eeeeee; stroke: #808080; }}
 rect.cell {{ fill: #ffffff; stroke: #35506b; }}
 rect.returned {{ fill: #dcebdc; stroke: #2e6b2e; }}
 rect.merge {{ fill: #fff4dc; stroke: #8a6d1f; }}
+rect.column {{ fill: #e8eef5; stroke: #9fb3c8; stroke-dasharray: 3 2; }}
 text {{ fill: #1d2a36; }}
 text.title {{ font-weight: bold; }}
 text.label {{ fill: #5a6b7b; }}
