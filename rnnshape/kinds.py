@@ -161,6 +161,15 @@ class Layer(Value):
         saturated tanh or sigmoid shows there); None for others."""
         return getattr(self, "activation", None)
 
+    def directions(self) -> tuple[bool, ...]:
+        """How a recurrent layer reads its steps, one entry per copy of its cell
+        (True: from the last step); none for a kind that is not recurrent."""
+        return ()
+
+    def merge_text(self) -> str:
+        """How the outputs of two directions become one (plot draws it)."""
+        return ""
+
     def shape_rule(self) -> str:
         """How the output shape follows from the input's, for explain."""
         return "the output has the input's shape"
@@ -273,6 +282,9 @@ class Recurrent(Layer):
         gates = f"{self.gates} · " if self.gates > 1 else ""
         return (f"T · {'g · ' if self.gates > 1 else ''}U · (D + U)",
                 f"{'T' if steps is None else steps} · {gates}{self.units} · ({features} + {self.units})")
+
+    def directions(self) -> tuple[bool, ...]:
+        return (self.go_backwards,)
 
     def shape_rule(self) -> str:
         rule = ("seq: every step's output, (batch, T, units)" if self.return_sequences
@@ -429,6 +441,12 @@ class Bidirectional(Layer):
     def output_activation(self) -> str | None:
         # A sum of two directions is no longer in the activation's range.
         return None if self.merge_mode == "sum" else self.layer.output_activation()
+
+    def directions(self) -> tuple[bool, ...]:
+        return (False, True)  # the forward copy, then the backward one
+
+    def merge_text(self) -> str:
+        return {"concat": "[ , ]", "sum": "+", "mul": "×", "ave": "avg", None: "2"}[self.merge_mode]
 
     def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
         # Keras names the copies forward_<name> and backward_<name> (without a

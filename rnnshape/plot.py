@@ -12,7 +12,6 @@ Pure Python: no numpy, no rich.
 
 from __future__ import annotations
 
-from .kinds import Bidirectional, Recurrent
 from .shapes import Row, Summary, format_shape
 from .values import Value
 
@@ -37,7 +36,7 @@ class Box(Value):
                  directions: tuple[tuple[str, tuple[object, ...]], ...] = (), merge: str = ""):  # fmt: skip
         self.title, self.lines, self.trainable, self.inner = title, lines, trainable, inner
         # (arrow, steps) per direction: "→" reads x_1 first, "←" x_T first; an
-        # ellipsis is the string "…" among the steps.
+        # ellipsis is the string "…" among the steps. merge: how two directions meet.
         self.directions, self.merge = directions, merge
 
 
@@ -60,27 +59,21 @@ def _box(row: Row, expand: bool, unroll: bool) -> Box:
                                                    f"Params: {one.params:,}"), one.trainable)
                   for one in row.inner) if expand else ()  # fmt: skip
     layer = row.spec.layer
-    cell = layer.layer if isinstance(layer, Bidirectional) else layer
-    if not unroll or not isinstance(cell, Recurrent):
+    reading = layer.directions()
+    if not unroll or not reading:
         return Box(title, lines, row.trainable, inner)
     steps = row.input_shape[1]
-    if isinstance(layer, Bidirectional):
-        directions = (("→", _steps(steps, cell.return_sequences, backwards=False)),
-                      ("←", _steps(steps, cell.return_sequences, backwards=True)))  # fmt: skip
-        merge = "none" if layer.merge_mode is None else layer.merge_mode
-    else:
-        arrow = "←" if cell.go_backwards else "→"
-        directions = ((arrow, _steps(steps, cell.return_sequences, cell.go_backwards)),)
-        merge = ""
-    unrolled = lines + (_unrolled_text(steps, cell, isinstance(layer, Bidirectional)),)
-    return Box(title, unrolled, row.trainable, inner, directions, merge)
+    every = len(row.outputs[0]) == 3  # a sequence out: every step's output is returned
+    directions = tuple(("←" if backwards else "→", _steps(steps, every, backwards)) for backwards in reading)
+    unrolled = lines + (_unrolled_text(steps, reading, every),)
+    return Box(title, unrolled, row.trainable, inner, directions, layer.merge_text())
 
 
-def _unrolled_text(steps: int | None, cell: Recurrent, both: bool) -> str:
+def _unrolled_text(steps: int | None, reading: tuple[bool, ...], every: bool) -> str:
     count = "T = None: a variable number of steps" if steps is None else f"{steps} steps"
-    returned = "every step's output" if cell.return_sequences else "the last step's output"
-    reading = "both directions" if both else ("from the last step (back)" if cell.go_backwards else "in order")
-    return f"Unrolled: {count}, read {reading}; returns {returned}"
+    returned = "every step's output" if every else "the last step's output"
+    how = "both directions" if len(reading) == 2 else ("from the last step (back)" if reading[0] else "in order")
+    return f"Unrolled: {count}, read {how}; returns {returned}"
 
 
 def _steps(count: int | None, every: bool, backwards: bool) -> tuple[object, ...]:
@@ -261,7 +254,7 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
             if any(returned):
                 canvas.elements.append('<g class="box">')
                 canvas.rect(cx - width / 2, merge_y, width, CELL_HEIGHT, "merge")
-                canvas.text(cx, merge_y + CELL_HEIGHT / 2 + 4, _merge_symbol(box.merge), "step", "middle")
+                canvas.text(cx, merge_y + CELL_HEIGHT / 2 + 4, box.merge, "step", "middle")
                 canvas.elements.append("</g>")
                 canvas.arrow(cx, first_cells_y - 5, cx, merge_y + CELL_HEIGHT + 2)
                 canvas.arrow(cx, merge_y - 1, cx, outputs_y + CELL_HEIGHT + 2)
@@ -269,10 +262,6 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
         elif returned[0]:
             canvas.arrow(cx, first_cells_y - 1, cx, outputs_y + CELL_HEIGHT + 2)
             canvas.text(cx, outputs_y + CELL_HEIGHT / 2 + 4, f"y{_sub(step.label)}", "step", "middle")
-
-
-def _merge_symbol(merge: str) -> str:
-    return {"concat": "[ , ]", "sum": "+", "mul": "×", "ave": "avg", "none": "2"}.get(merge, merge)
 
 
 SUBSCRIPTS = str.maketrans("0123456789T", "₀₁₂₃₄₅₆₇₈₉ₜ")
