@@ -15,7 +15,7 @@ import re
 from typing import Iterable
 
 from .errors import InputError, printable
-from .kinds import ACTIVATIONS, ALIASES, KINDS, RECURRENT_KINDS, WRAPPED_KINDS, Bidirectional, Layer
+from .kinds import ACTIVATIONS, ALIASES, KINDS, WRAPPED_KINDS, Bidirectional, Layer
 from .values import Value
 
 # Python refuses to convert ints of more than 4300 digits to text; capping each

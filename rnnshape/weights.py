@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import zipfile
 
 import numpy as np

@@ -10,7 +10,7 @@ from rnnshape.kinds import (
     Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, Masking,
     MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed,
 )  # fmt: skip
-from rnnshape.spec import FLAGS, SpecError, kind_words, parse, parse_dims, parse_spec, split_specs
+from rnnshape.spec import SpecError, kind_words, parse, parse_dims, parse_spec, split_specs
 
 
 def layer(text):
