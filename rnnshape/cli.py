@@ -99,7 +99,7 @@ def stack_options(command):
     return command
 
 
-@main.command(epilog=SUMMARY_EXAMPLES)
+@main.command(epilog=SUMMARY_EXAMPLES, short_help="The table Keras's model.summary() would print.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
@@ -193,7 +193,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         click.echo(render(result, fmt, dtype, run=statistics, view=view), nl=False)
 
 
-@main.command(epilog=CODE_EXAMPLES)
+@main.command(epilog=CODE_EXAMPLES, short_help="The stack as a Keras or PyTorch module, weights converted.")
 @stack_options
 @click.option("--framework", type=click.Choice(["keras", "pytorch"], case_sensitive=False), required=True,
               help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
@@ -270,7 +270,7 @@ def _state_writer(summary, weights_path, seed):
     return lambda handle: np.savez(handle, **state)
 
 
-@main.command()
+@main.command(short_help="Why each layer has its parameter count, and what it computes.")
 @stack_options
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON: per weight its name, shape, count and "
               "trainability, per layer the formula of its count.")
@@ -296,7 +296,7 @@ def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         click.echo(render_explain(document, terminal_width()), nl=False)
 
 
-@main.command()
+@main.command(short_help="Every layer kind, flag, default and activation name.")
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, for tools.")
 def kinds(as_json):
     """List every layer kind with its fields, flags, aliases and defaults, and
@@ -313,7 +313,7 @@ def kinds(as_json):
         click.echo(render_kinds(reference, terminal_width()), nl=False)
 
 
-@main.command()
+@main.command(short_help="The shell completion script (bash, zsh or fish).")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell):
     """Print the completion script for SHELL: it completes commands, options,
@@ -340,7 +340,7 @@ Examples:
 """
 
 
-@main.command(epilog=PLOT_EXAMPLES)
+@main.command(epilog=PLOT_EXAMPLES, short_help="The model as a picture (SVG, DOT, Mermaid), RNNs unrolled.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(["svg", "dot", "mermaid"], case_sensitive=False),
               help="svg (default; a self-contained file), dot (Graphviz) or mermaid (GitHub Markdown); with -o, "
@@ -384,7 +384,7 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
         raise BadInput(str(error)) from None
 
 
-@main.command(name="spec")
+@main.command(name="spec", short_help="A saved Keras model as one command line.")
 @click.option("--from", "model_path", metavar="MODEL", required=True, shell_complete=_complete_file,
               help="A saved Keras model: a .keras file, or the JSON of model.to_json().")
 def spec_command(model_path):
