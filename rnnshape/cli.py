@@ -13,7 +13,6 @@ import click
 from . import __version__
 from .errors import InputError, printable
 from .kinds import CONVENTIONS, Embedding
-from .render import View
 from .shapes import DTYPE_BYTES, infer
 from .spec import parse, parse_dims
 
@@ -152,6 +151,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         if as_json and fmt not in (None, "json"):
             raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
         fmt = "json" if as_json else (fmt or "table").lower()
+        from .render import View  # every summary format renders with it; other commands need not load it
+
         view = View(details, expand, show_trainable)
         if fmt == "plain" and view != View():
             chosen = next(option for option, on in (("--details", details), ("--expand", expand),

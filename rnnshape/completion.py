@@ -18,6 +18,7 @@ import click
 from click.shell_completion import CompletionItem, ShellComplete
 
 from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS
+from .reference import choices
 from .spec import FLAGS, MODEL_FLAGS, wrapped_flags
 
 LINE_VARIABLE = "_RNNSHAPE_COMPLETE_LINE"
@@ -75,11 +76,7 @@ def _values(flag: str, kind) -> list[str]:
         return sorted(ACTIVATIONS)
     if how == "bool":
         return ["false", "true"]
-    if how == "choice":
-        for one in [kind, *WRAPPED_KINDS.get(kind, {}).values()]:
-            if flag in one.choices:
-                return list(one.choices[flag])
-    return []
+    return list(choices(kind).get(flag, ())) if how == "choice" else []
 
 
 def complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

@@ -106,8 +106,10 @@ def _text_width(text: str) -> float:
 
 
 def escape_xml(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("'", "&#39;"))  # fmt: skip
+    """Text as XML character data or an attribute value: & < > " ' escaped."""
+    import html
+
+    return html.escape(text, quote=True)
 
 
 class _Canvas:

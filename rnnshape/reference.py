@@ -6,10 +6,8 @@ tables, so neither can fall behind them.
 
 from __future__ import annotations
 
-import inspect
-
 from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS, Layer
-from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words
+from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, spec_form
 
 # How a flag's value is written, by the way the parser reads it.
 VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME"}
@@ -21,11 +19,12 @@ def flag_form(flag: str, kind: type[Layer]) -> str:
     if how in ("on", "off"):
         return flag
     if how == "choice":
-        return f"{flag}={'|'.join(_choices(kind)[flag])}"
+        return f"{flag}={'|'.join(choices(kind)[flag])}"
     return f"{flag}={VALUES[how]}"
 
 
-def _choices(kind: type[Layer]) -> dict[str, tuple]:
+def choices(kind: type[Layer]) -> dict[str, tuple]:
+    """Flag -> the words it takes, for a kind and the kinds it wraps."""
     choices = dict(kind.choices)
     for inner in WRAPPED_KINDS.get(kind, {}).values():
         choices = {**inner.choices, **choices}
@@ -34,6 +33,7 @@ def _choices(kind: type[Layer]) -> dict[str, tuple]:
 
 def _defaults(kind: type[Layer]) -> dict[str, object]:
     """Constructor argument -> Keras's default, for the kind, then the kinds it wraps."""
+    import inspect  # only the kinds command needs the defaults
     defaults: dict[str, object] = {}
     for one in [kind, *WRAPPED_KINDS.get(kind, {}).values()]:
         for cls in one.__mro__:  # a class's own __init__ first: its defaults win over its parents'
@@ -80,15 +80,10 @@ def kinds_reference() -> dict:
 
 def usage(entry: dict) -> str:
     """A kind's spec form: 'lstm:UNITS', 'maxpool[:POOL_SIZE]', 'bi[:CELL]:UNITS'."""
-    parts = [entry["kind"]]
-    fields = entry["fields"]
-    if entry["wraps"]:
-        parts.append("[CELL]" if entry["kind"] == "bi" else "CELL")
-        fields = [{"label": field.label, "default": field.default} for field in KINDS[entry["wraps"][0]].positional]
-    for field in fields:
-        name = field["label"].upper().replace(" ", "_")
-        parts.append(f"[{name}]" if field["default"] is not None else name)
-    return ":".join(parts).replace(":[", "[:")
+    if not entry["wraps"]:
+        return spec_form(entry["kind"], KINDS[entry["kind"]])
+    cell = "[CELL]" if entry["kind"] == "bi" else "CELL"  # bi:8 is bi:simple:8
+    return spec_form(entry["kind"], KINDS[entry["wraps"][0]], cell)
 
 
 def render_kinds(reference: dict, width: int = 80) -> str:

@@ -323,12 +323,18 @@ def _looks_numeric(field: str) -> bool:
     return bool(re.fullmatch(r"[-+]?[0-9.][0-9.eE+-]*", field))
 
 
-def _usage(kind_word: str, kind: type[Layer]) -> str:
+def spec_form(kind_word: str, kind: type[Layer], cell: str = "") -> str:
+    """How a kind is written: 'lstm:UNITS', 'maxpool[:POOL_SIZE]', with a
+    wrapper's cell part ('bi[:CELL]:UNITS') and then the cell's fields."""
     fields = []
     for field in kind.positional:
         name = field.label.upper().replace(" ", "_")
         fields.append(f"[{name}]" if field.default is not None else name)
-    return "write " + ":".join([kind_word] + fields).replace(":[", "[:")
+    return ":".join([kind_word] + ([cell] if cell else []) + fields).replace(":[", "[:")
+
+
+def _usage(kind_word: str, kind: type[Layer]) -> str:
+    return "write " + spec_form(kind_word, kind)
 
 
 def _canonical(words: Iterable[str]) -> list[str]:
