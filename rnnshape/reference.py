@@ -123,3 +123,99 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+
+# Short names for the positional fields in the cheat sheet: Embedding(V, E), not
+# Embedding(INPUT_DIM, OUTPUT_DIM). A field not listed here is written as its label.
+_SHORT_FIELDS = {"units": "U", "input_dim": "V", "output_dim": "E", "rate": "R", "mask_value": "V", "filters": "F",
+                 "kernel_size": "K", "pool_size": "P", "n": "N", "activation": "NAME", "stddev": "S"}  # fmt: skip
+
+
+def keras_cheat_sheet(reference: dict | None = None) -> str:
+    """Keras -> rnnshape as a Markdown table, from the kinds reference: a row per
+    kind (a wrapper's once per cell), then a row per flag, with the kinds it
+    applies to and, for a flag with a value, the values it takes.
+
+    >>> print(keras_cheat_sheet().splitlines()[2])
+    | `SimpleRNN(U)` | `simple:U` (or `rnn:U`) |  |
+    """
+    reference = reference or kinds_reference()
+    entries = {entry["kind"]: entry for entry in reference["kinds"]}
+    rows = [_kind_row(word, entry, entries) for word, entry in entries.items()]
+    rows = [row for group in rows for row in group]
+
+    # Each flag once, with the kinds (or a wrapper's cells) that take it, grouped by how it is written there.
+    flags: dict[str, tuple[dict, dict[str, list[str]]]] = {}
+    for word, entry in entries.items():
+        for flag in entry["flags"]:
+            forms = flags.setdefault(flag["flag"], (flag, {}))[1]
+            forms.setdefault(flag["form"], []).extend([f"{word}:{cell}" for cell in flag["cells"]]
+                                                      if "cells" in flag else [word])  # fmt: skip
+    order = list(FLAGS)  # the parser's order: seq, back, nobias, state, ...
+    for name in sorted(flags, key=lambda name: order.index(name) if name in order else len(order)):
+        flag, forms = flags[name]
+        rows.append((f"`{_keras_argument(flag)}`", f"`:{flag.get('example', flag['form'])}`",
+                     _where(name, forms, list(entries))))  # fmt: skip
+    lines = ["| Keras | rnnshape | notes |", "|---|---|---|"]
+    # A '|' inside a cell (merge=concat|sum) is escaped, or Markdown would end the cell there.
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _placeholder(field: dict) -> str:
+    return _SHORT_FIELDS.get(field["name"], field["label"].upper().replace(" ", "_"))
+
+
+def _keras_call(keras: str, fields: list[dict]) -> str:
+    """SimpleRNN(U), Masking(mask_value=V): a field with a default by its keyword."""
+    arguments = [_placeholder(field) if field["default"] is None else f"{field['name']}={_placeholder(field)}"
+                 for field in fields]  # fmt: skip
+    return f"{keras}({', '.join(arguments)})"
+
+
+def _spec_text(words: list[str], fields: list[dict]) -> str:
+    return ":".join(words + [_placeholder(field) for field in fields])
+
+
+def _kind_row(word: str, entry: dict, entries: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """A kind's rows: Keras's constructor, the spec, and its aliases and optional fields."""
+    if entry["wraps"]:  # a row per cell: Bidirectional(LSTM(U)) is bi:lstm:U
+        rows = []
+        for cell in [cell for cell in entry["wraps"] if cell in entries]:  # the cells' words, not their aliases
+            inner = entries[cell]
+            spec = f"`{_spec_text([word, cell], inner['fields'])}`"
+            if word == "bi" and not rows:  # bi:8 is bi:simple:8
+                spec += f" (or `{_spec_text([word], inner['fields'])}`)"
+            rows.append((f"`{entry['keras']}({_keras_call(inner['keras'], inner['fields'])})`", spec, ""))
+        return rows
+    spec = f"`{_spec_text([word], entry['fields'])}`"
+    spec += "".join(f" (or `{_spec_text([alias], entry['fields'])}`)" for alias in entry["aliases"])
+    notes = "; ".join(f"`:{_placeholder(field)}` may be left out (default {_text(field['default'])})"
+                      for field in entry["fields"] if field["default"] is not None)  # fmt: skip
+    return [(f"`{_keras_call(entry['keras'], entry['fields'])}`", spec, notes)]
+
+
+def _keras_argument(flag: dict) -> str:
+    """The Keras argument a flag sets, with its example value: return_sequences=True, merge_mode="sum"."""
+    how = FLAGS[flag["flag"]][1]
+    value = flag.get("example", flag["form"]).partition("=")[2]
+    if how in ("on", "off"):
+        return f"{flag['sets']}={how == 'on'}"
+    if how == "bool":
+        return f"{flag['sets']}={value.capitalize()}"
+    if how in ("count", "fraction"):
+        return f"{flag['sets']}={value}"
+    return f'{flag["sets"]}="{value}"'
+
+
+def _where(name: str, forms: dict[str, list[str]], kinds: list[str]) -> str:
+    """The kinds a flag applies to, with how it is written there where it takes a value."""
+    if [kind for where in forms.values() for kind in where] == kinds:
+        places = ["every kind"]
+    else:
+        places = [", ".join(f"`{kind}`" for kind in where) for where in forms.values()]
+    if len(forms) == 1:
+        form = next(iter(forms))
+        return ("" if form == name else f"`{form}` ") + "on " + places[0]
+    return "on " + "; ".join(f"{place} (`{form}`)" for form, place in zip(forms, places))

@@ -1,14 +1,15 @@
 """rnnshape kinds: the grammar's reference, read from the kinds and the parser."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
 
-from rnnshape import summarize
+from rnnshape import parse, summarize
 from rnnshape.cli import main
 from rnnshape.kinds import ACTIVATIONS, KINDS
-from rnnshape.reference import kinds_reference, usage
+from rnnshape.reference import keras_cheat_sheet, kinds_reference, usage
 from rnnshape.spec import ALIASES, kind_words
 
 REFERENCE = kinds_reference()
@@ -67,3 +68,66 @@ def test_the_kinds_command_prints_text_and_json():
 def test_help_points_to_the_reference():
     result = CliRunner().invoke(main, ["summary", "--help"])
     assert "rnnshape kinds" in result.stdout
+
+
+def cheat_sheet_rows() -> list[list[str]]:
+    """The cheat sheet's rows, each as its cells (pipes escaped in a cell read back as '|')."""
+    lines = keras_cheat_sheet().splitlines()
+    assert lines[:2] == ["| Keras | rnnshape | notes |", "|---|---|---|"]
+    rows = []
+    for line in lines[2:]:
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+        assert len(cells) == 3, line
+        rows.append(cells)
+    return rows
+
+
+def codes(cell: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", cell)
+
+
+# A value for each placeholder of the sheet, to build a spec that must parse.
+PLACEHOLDERS = {"U": "4", "V": "9", "E": "3", "R": "0.5", "F": "4", "K": "2", "P": "2", "N": "3", "S": "0.1", "NAME": "relu"}
+
+
+def test_the_cheat_sheet_has_every_kind_cell_and_flag():
+    rows = cheat_sheet_rows()
+    specs = [spec for _, cell, _ in rows for spec in codes(cell)]
+    kinds = {spec.split(":")[0] for spec in specs if not spec.startswith(":")}
+    assert kinds == set(ENTRIES) | set(ALIASES)
+    assert {spec.split(":")[1] for spec in specs if spec.startswith(("bi:", "td:")) and spec.count(":") == 2} \
+        >= {cell for entry in ENTRIES.values() for cell in entry["wraps"] if cell not in ALIASES}
+    flags = {spec[1:].split("=")[0] for spec in specs if spec.startswith(":")}
+    assert flags == {flag["flag"] for entry in ENTRIES.values() for flag in entry["flags"]}
+    for entry in ENTRIES.values():  # each Keras class is named
+        assert any(entry["keras"] + "(" in keras for keras, _, _ in rows), entry["keras"]
+
+
+@pytest.mark.parametrize("row", cheat_sheet_rows(), ids=lambda row: codes(row[1])[0])
+def test_every_cheat_sheet_spec_parses_as_its_keras_side_says(row):
+    """Each row's spec, placeholders filled (a flag on the first kind the notes name), parses;
+    a kind's spec gives the Keras class its row starts with, a flag sets the argument its row names."""
+    keras, specs, notes = row
+    for spec in codes(specs):
+        if spec.startswith(":"):
+            named = [code for code in codes(notes) if code.split(":")[0] in ENTRIES]
+            kind = named[0] if named else "simple"  # "on every kind"
+            base = {"bi": "bi:gru", "td": "td:dense"}.get(kind, kind)
+            fields = [field for field in ENTRIES[kind.split(":")[0]]["fields"] if field["default"] is None]
+            text = ":".join([base] + ["4"] * (len(fields) or (1 if kind.startswith(("bi", "td")) else 0))) + spec
+            parsed = parse(text)[0]
+            argument, _, value = codes(keras)[0].partition("=")
+            layer = parsed.layer.layer if kind.startswith(("bi", "td")) and not hasattr(parsed.layer, argument) \
+                else parsed.layer  # fmt: skip
+            held = {"trainable": parsed.trainable, "name": parsed.name}.get(argument, getattr(layer, argument, None))
+            assert str(held).lower() == value.strip('"').lower(), (text, argument, held)
+        else:
+            text = ":".join(PLACEHOLDERS.get(field, field) for field in spec.split(":"))
+            parsed = parse(text)[0]
+            assert codes(keras)[0].startswith(parsed.layer.keras_type), text
+
+
+def test_the_cheat_sheet_is_a_markdown_table_of_three_columns():
+    text = keras_cheat_sheet()
+    assert text.endswith("|\n") and "merge=concat\\|sum\\|mul\\|ave\\|none" in text
+    assert all(line.startswith("| ") and line.endswith(" |") for line in text.splitlines()[2:])
