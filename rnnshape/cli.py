@@ -1,7 +1,10 @@
 """The command line: options in, library calls, text out. Nothing else lives here.
 
 Bad input of any kind ends with one message on stderr and exit status 2; an
-unexpected exception is a bug and ends with status 1, never a traceback.
+unexpected exception is a bug and ends with status 1, never a traceback. Both
+rules live in one place each: ``Commands.invoke`` turns the library's
+``InputError`` into click's error for every command, and ``run`` turns
+whatever ends the process into its ``ExitStatus``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import sys
 import click
 
 from . import __version__
-from .errors import InputError, printable
-from .kinds import CONVENTIONS, Embedding
+from .errors import ExitStatus, InputError, printable
+from .kinds import KINDS, Embedding
 from .shapes import DTYPE_BYTES, infer
 from .spec import parse, parse_dims
 
@@ -47,13 +50,74 @@ class BadInput(click.ClickException):
     """A library InputError, shown as click shows its own errors: 'Error: ...', exit 2.
     Whatever the user typed in it is shown escaped (errors.printable)."""
 
-    exit_code = 2
+    exit_code = ExitStatus.BAD_INPUT
 
     def __init__(self, message: str):
         super().__init__(printable(message, keep="\n"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """rnnshape's commands, with what they all share: a library InputError
+    raised anywhere in a command is bad input (BadInput), and a command line
+    that leaves out the command word is answered with the line that has it."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            raise BadInput(str(error)) from None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser consumes the list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:  # rnnshape -i 10,5 lstm:8
+            raise self._without_command(error, ctx, given) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        given = list(args)
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand as error:  # rnnshape lstm:8 -i 10,5
+            raise self._without_command(error, ctx, given) from None
+
+    def _without_command(self, error: click.UsageError, ctx: click.Context, args: list[str]) -> click.UsageError:
+        """The error, with the line that has the command word when the line
+        names no command and reads as a summary's: a spec, or summary's options."""
+        import shlex
+
+        if any(arg in self.commands for arg in args):
+            return error
+        if isinstance(error, click.NoSuchCommand):
+            first = args[0].lower()
+            reads_as_summary = ":" in first or first in KINDS  # not a misspelt command, which click answers
+        else:
+            options = {option for param in self.commands["summary"].params for option in param.opts}
+            reads_as_summary = any(arg.split("=", 1)[0] in options or ":" in arg for arg in args)
+        if not reads_as_summary:
+            return error
+        line = printable(shlex.join(["rnnshape", "summary", *args]))
+        return click.UsageError(f"{error.format_message()} The command comes first; did you mean:\n  {line}", ctx)
+
+
+class ChoiceOf(click.Choice):
+    """A click.Choice that also takes other words for a choice (aliases), shown
+    nowhere but accepted: --framework torch is --framework pytorch."""
+
+    def __init__(self, choices, aliases: dict[str, str]):
+        super().__init__(choices, case_sensitive=False)
+        self.aliases = aliases
+
+    def convert(self, value, param, ctx):
+        word = self.aliases.get(value.lower(), value) if isinstance(value, str) else value
+        return super().convert(word, param, ctx)
+
+
+# PyTorch is spelled 'pytorch' in every option, and 'torch' is taken too.
+PYTORCH_ALIASES = {"torch": "pytorch"}
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="rnnshape")
 def main() -> None:
     """Output shapes and parameter counts of recurrent Keras models, instantly.
@@ -103,7 +167,7 @@ def stack_options(command):
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
-@click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default="keras",
+@click.option("--convention", type=ChoiceOf(["keras", "pytorch"], PYTORCH_ALIASES), default="keras",
               show_default=True, help="Count parameters as Keras does, or as PyTorch's modules do.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES), case_sensitive=False), default="float32",
               show_default=True, help="Weight dtype: the byte sizes, and the compute dtype of --run.")
@@ -147,27 +211,24 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
                    "--save-output": save_output, "--max-memory": max_memory, "--seed": seed}  # fmt: skip
     dtype = dtype.lower()
-    try:
-        if as_json and fmt not in (None, "json"):
-            raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
-        fmt = "json" if as_json else (fmt or "table").lower()
-        from .render import View  # every summary format renders with it; other commands need not load it
+    if as_json and fmt not in (None, "json"):
+        raise InputError(f"--json and --format {fmt} contradict each other: give one of them")
+    fmt = "json" if as_json else (fmt or "table").lower()
+    from .render import View  # every summary format renders with it; other commands need not load it
 
-        view = View(details, expand, show_trainable)
-        if fmt == "plain" and view != View():
-            chosen = next(option for option, on in (("--details", details), ("--expand", expand),
-                                                     ("--show-trainable", show_trainable)) if on)  # fmt: skip
-            raise InputError(f"{chosen} does not fit the plain format, Keras 2's three columns: use the table, "
-                             "markdown, json or csv format")  # fmt: skip
-        given = [option for option, value in run_options.items() if value is not None]
-        if given and not run_forward:
-            raise InputError(f"{given[0]} is an option of --run: add --run")
-        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-        result = infer(stack, dims, batch, convention.lower(), name)
-        run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
-                   details=details) if run_forward else None  # fmt: skip
-    except InputError as error:
-        raise BadInput(str(error)) from None
+    view = View(details, expand, show_trainable)
+    if fmt == "plain" and view != View():
+        chosen = next(option for option, on in (("--details", details), ("--expand", expand),
+                                                 ("--show-trainable", show_trainable)) if on)  # fmt: skip
+        raise InputError(f"{chosen} does not fit the plain format, Keras 2's three columns: use the table, "
+                         "markdown, json or csv format")  # fmt: skip
+    given = [option for option, value in run_options.items() if value is not None]
+    if given and not run_forward:
+        raise InputError(f"{given[0]} is an option of --run: add --run")
+    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    result = infer(stack, dims, batch, "torch" if convention == "pytorch" else "keras", name)  # the JSON's word
+    run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
+               details=details) if run_forward else None  # fmt: skip
     for note in result.warnings:
         click.echo(f"note: {note}", err=True)
     statistics = run.statistics() if run else None
@@ -196,7 +257,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
 
 @main.command(epilog=CODE_EXAMPLES, short_help="The stack as a Keras or PyTorch module, weights converted.")
 @stack_options
-@click.option("--framework", type=click.Choice(["keras", "pytorch"], case_sensitive=False), required=True,
+@click.option("--framework", type=ChoiceOf(["keras", "pytorch"], PYTORCH_ALIASES), required=True,
               help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
 @click.option("-o", "--output", "output_path", metavar="FILE", shell_complete=_complete_file,
               help="Write the module to FILE (default: stdout).")
@@ -216,43 +277,40 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     computes what the Keras model computes, with Keras's input and outputs.
     """
     framework = framework.lower()
-    try:
-        if framework == "keras" and (weights_path or save_weights):
-            raise InputError("--weights and --save-weights convert weights for --framework pytorch; for Keras, "
-                             "load an .npz with model.set_weights(list(np.load(FILE).values()))")  # fmt: skip
-        if save_weights is None and (weights_path is not None or seed is not None):
-            raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
-                             "--save-weights: add --save-weights OUT.npz")  # fmt: skip
-        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-        summary = infer(stack, dims, batch, name=name)
-        files = []
-        if output_path is not None:
-            files.append(("-o", output_path))
+    if framework == "keras" and (weights_path or save_weights):
+        raise InputError("--weights and --save-weights convert weights for --framework pytorch; for Keras, "
+                         "load an .npz with model.set_weights(list(np.load(FILE).values()))")  # fmt: skip
+    if save_weights is None and (weights_path is not None or seed is not None):
+        raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
+                         "--save-weights: add --save-weights OUT.npz")  # fmt: skip
+    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    summary = infer(stack, dims, batch, name=name)
+    files = []
+    if output_path is not None:
+        files.append(("-o", output_path))
+    if save_weights is not None:
+        files.append(("--save-weights", save_weights))
+    if files:  # checked before any work, as every command checks its output files
+        from .files import check_destinations
+
+        check_destinations(files)
+    if framework == "keras":
+        from .codegen import keras_module
+
+        text = keras_module(summary)
+    else:
+        from .pytorch import pytorch_module
+
+        text = pytorch_module(summary)
+    if files:
+        from .files import write_files
+
+        writers = {"-o": lambda handle: handle.write(text.encode("utf-8"))}
         if save_weights is not None:
-            files.append(("--save-weights", save_weights))
-        if files:  # checked before any work, as every command checks its output files
-            from .files import check_destinations
-
-            check_destinations(files)
-        if framework == "keras":
-            from .codegen import keras_module
-
-            text = keras_module(summary)
-        else:
-            from .pytorch import pytorch_module
-
-            text = pytorch_module(summary)
-        if files:
-            from .files import write_files
-
-            writers = {"-o": lambda handle: handle.write(text.encode("utf-8"))}
-            if save_weights is not None:
-                writers["--save-weights"] = _state_writer(summary, weights_path, seed or 0)
-            write_files([(option, path, writers[option]) for option, path in files])
-        if output_path is None:
-            click.echo(text, nl=False)
-    except InputError as error:
-        raise BadInput(str(error)) from None
+            writers["--save-weights"] = _state_writer(summary, weights_path, seed or 0)
+        write_files([(option, path, writers[option]) for option, path in files])
+    if output_path is None:
+        click.echo(text, nl=False)
 
 
 def _state_writer(summary, weights_path, seed):
@@ -284,11 +342,8 @@ def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     from .explain import explain as explanation
     from .explain import render_explain
 
-    try:
-        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-        document = explanation(infer(stack, dims, batch, name=name))
-    except InputError as error:
-        raise BadInput(str(error)) from None
+    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    document = explanation(infer(stack, dims, batch, name=name))
     if as_json:
         import json
 
@@ -357,32 +412,23 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     type, shapes and params; or, with --unroll, each recurrent layer over its
     timesteps, as textbooks draw RNNs.
     """
-    from .plot import SUFFIXES, plot as picture
+    from .plot import output_format, plot as picture
 
-    try:
-        if output_path is not None:
-            import os
+    fmt = fmt.lower() if fmt else None
+    if output_path is not None:
+        fmt = output_format(output_path, fmt)
+    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    if output_path is not None:
+        from .files import check_destinations
 
-            suffix = os.path.splitext(output_path)[1].lower()
-            if fmt is None and suffix not in SUFFIXES:
-                raise InputError(f"-o '{output_path}': give the picture's format with --format, or a file name "
-                                 "ending in .svg, .dot, .gv or .mmd")  # fmt: skip
-            fmt = fmt or SUFFIXES[suffix]
-        fmt = (fmt or "svg").lower()
-        stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-        if output_path is not None:
-            from .files import check_destinations
+        check_destinations([("-o", output_path)])
+    text = picture(infer(stack, dims, batch, name=name), fmt or "svg", expand, unroll)
+    if output_path is None:
+        click.echo(text, nl=False)
+        return
+    from .files import write_files
 
-            check_destinations([("-o", output_path)])
-        text = picture(infer(stack, dims, batch, name=name), fmt, expand, unroll)
-        if output_path is None:
-            click.echo(text, nl=False)
-            return
-        from .files import write_files
-
-        write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
-    except InputError as error:
-        raise BadInput(str(error)) from None
+    write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
 
 
 @main.command(name="spec", short_help="A saved Keras model as one command line.")
@@ -395,10 +441,7 @@ def spec_command(model_path):
     """
     from .saved import read_model, spec_line
 
-    try:
-        click.echo(spec_line(read_model(model_path)))
-    except InputError as error:
-        raise BadInput(str(error)) from None
+    click.echo(spec_line(read_model(model_path)))
 
 
 def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name):
@@ -413,10 +456,19 @@ def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
 
         saved = read_model(model_path)
         return list(saved.specs), saved.dims, saved.batch, name or saved.name
+    if specs and input_text is not None and _is_dim(specs[0]):  # -i 10 5: the shell split the shape
+        shape = f"{input_text.rstrip(',')},{specs[0].lstrip(',')}"
+        raise InputError(f"'{specs[0]}' is not a layer spec: the input shape is one argument, with a comma and no "
+                         f"space: -i {shape}")  # fmt: skip
     text, from_file = _spec_text(specs, spec_file)
     stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
     dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
     return stack, dims, batch, name or "sequential"
+
+
+def _is_dim(text: str) -> bool:
+    """Whether an argument is a dim of a shape (5, None, 5), which a spec never is."""
+    return text.strip("(), ").isdigit() or text.strip("(), ").lower() == "none"
 
 
 def _run(summary, dtype, seed, options, show_progress, details=False):
@@ -483,7 +535,7 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool
             with open(spec_file, "rb") as handle:
                 data = handle.read(MAX_SPEC_BYTES + 1)
         if len(data) > MAX_SPEC_BYTES:  # /dev/zero, `yes |`: never read without end
-            raise InputError(f"the specs in {where} are longer than {MAX_SPEC_BYTES // 1024**2} MiB, the limit "
+            raise InputError(f"the specs in {where} are longer than {MAX_SPEC_BYTES // 1024**2} MB, the limit "
                              "(a whole model's specs take a few hundred bytes)")  # fmt: skip
         return data.decode("utf-8-sig"), True  # -sig: an editor's byte-order mark is not part of a spec
     except UnicodeDecodeError:
@@ -512,63 +564,87 @@ def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str |
 
 
 def run() -> None:
-    """Console-script entry point: main() with the exit-status contract of the
-    README. Bad input, and any failure of memory, files or streams, is status 2
-    with one message; Ctrl-C is 130; a reader that goes away (| head) ends the
-    run quietly with 0; anything else is a bug (1), reported without a traceback."""
+    """Console-script entry point: the commands with the exit-status contract
+    (ExitStatus). Bad input, and any failure of memory, files or streams, is
+    status 2 with one message; Ctrl-C is 130; a reader that goes away (| head)
+    ends the run quietly with 0; anything else is a bug (1), reported without
+    a traceback. No output is left in a buffer for the interpreter to fail on
+    as it exits (Python would print 'Exception ignored' and exit 120): stdout
+    is flushed here, and after a failure its remains go to /dev/null."""
+    finished = False
     try:
-        if sys.stdout is None:  # started with stdout closed (>&-): the output would vanish
-            raise OSError("standard output is closed: nothing could be printed")
-        import os
-
-        line = os.environ.get("_RNNSHAPE_COMPLETE_LINE")
-        if line is not None:  # a completion script asks what may come next (rnnshape completion)
-            from .completion import print_candidates
-
-            print_candidates(main, line)
-            _exit(0)
-        status = main(prog_name="rnnshape", standalone_mode=False)
+        status = _invoke(sys.argv[1:])
         sys.stdout.flush()  # a full disk or device says so here, not at interpreter exit
-    except click.exceptions.Abort as error:  # click's form of Ctrl-C (and of EOF at a prompt)
-        _exit(130 if isinstance(error.__cause__, KeyboardInterrupt) or error.__cause__ is None else 1)
-    except KeyboardInterrupt:
-        _exit(130)
+        finished = True
     except click.ClickException as error:
-        error.show()
-        _exit(error.exit_code)
+        _tell(error.show)
+        status = error.exit_code
+    except KeyboardInterrupt:
+        status = ExitStatus.INTERRUPTED
     except BrokenPipeError:
-        _quiet_exit(0)  # the reader has what it wanted
+        status = ExitStatus.OK  # the reader has what it wanted
     except MemoryError:
-        _fail("not enough memory for this: free some, or shrink the stack or the batch")
-    except OSError as error:
+        _tell("Error: not enough memory for this: free some, or shrink the stack or the batch")
+        status = ExitStatus.BAD_INPUT
+    except OSError as error:  # a full disk, a closed stdout, a file that went away
         where = f" '{error.filename}'" if error.filename else ""
-        _fail(f"{error.strerror or error}{where}")
+        _tell(f"Error: {error.strerror or error}{where}")
+        status = ExitStatus.BAD_INPUT
     except Exception as error:  # noqa: BLE001 - anything here is a bug; report it, no traceback
-        print(f"rnnshape: internal error: {type(error).__name__}: {error}\n"
-              "This is a bug in rnnshape; please report it with the command you ran.", file=sys.stderr)  # fmt: skip
-        _exit(1)
-    else:
-        _exit(status or 0)
-
-
-def _fail(message: str) -> None:
+        _tell(f"rnnshape: internal error: {type(error).__name__}: {error}\n"
+              "This is a bug in rnnshape; please report it with the command you ran.")  # fmt: skip
+        status = ExitStatus.INTERNAL_ERROR
+    if not finished:
+        _discard(sys.stdout)  # nothing more reaches stdout after a failure
     try:
-        print(f"Error: {message}", file=sys.stderr)
-    finally:
-        _exit(2)
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        _discard(sys.stderr)
+    sys.exit(status)
 
 
-def _quiet_exit(status: int) -> None:
-    """Exit without Python's complaint about flushing a closed stream."""
+def _invoke(args: list[str]) -> int:
+    """Run the command line ``args``; its exit status. click's own main() is
+    not used: it turns a closed pipe into status 1."""
+    if sys.stdout is None:  # started with stdout closed (>&-): the output would vanish
+        raise OSError("standard output is closed: nothing could be printed")
+    import os
+
+    line = os.environ.get("_RNNSHAPE_COMPLETE_LINE")
+    if line is not None:  # a completion script asks what may come next (rnnshape completion)
+        from .completion import print_candidates
+
+        print_candidates(main, line)
+        return ExitStatus.OK
+    try:
+        with main.make_context("rnnshape", list(args)) as context:
+            main.invoke(context)
+    except click.exceptions.Exit as exit:  # --help, --version
+        return exit.exit_code
+    return ExitStatus.OK
+
+
+def _tell(message) -> None:
+    """Write an error message (text, or a function that writes it) to stderr,
+    if stderr can take it: the exit status is the message that always arrives."""
+    try:
+        if callable(message):
+            message()
+        elif sys.stderr is not None:
+            print(message, file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _discard(stream) -> None:
+    """Point a standard stream at /dev/null, so that what is left in its buffer
+    is not written, or failed on, when the interpreter exits."""
     import os
 
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, AttributeError, ValueError):
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no stream, or no file behind it (a test's capture)
         pass
-    _exit(status)
-
-
-def _exit(status: int) -> None:
-    sys.exit(status)

@@ -5,6 +5,17 @@ shape, a file); the CLI prints the message on stderr and exits with status 2.
 Anything else that escapes is a bug in rnnshape.
 """
 
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """The command line's exit statuses, the contract scripts rely on (SPEC section 7)."""
+
+    OK = 0  # also when the reader of the output goes away early (| head)
+    INTERNAL_ERROR = 1  # a bug in rnnshape, and nothing else
+    BAD_INPUT = 2  # anything the user can get wrong, and failures of memory, files and streams
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports a job it interrupted
+
 
 class InputError(Exception):
     """Bad input: the message says what is wrong and, where it can, how to fix it."""

@@ -12,12 +12,47 @@ Pure Python: no numpy, no rich.
 
 from __future__ import annotations
 
+from .errors import InputError
 from .shapes import Row, Summary, format_shape
 from .values import Value
 
 FORMATS = ("svg", "dot", "mermaid")
 SUFFIXES = {".svg": "svg", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
+# Pictures rnnshape does not write but Graphviz draws from its DOT (dot -Tpng).
+GRAPHVIZ_SUFFIXES = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".gif": "gif", ".pdf": "pdf", ".bmp": "bmp",
+                     ".tif": "tiff", ".tiff": "tiff", ".webp": "webp"}  # fmt: skip
 MAX_STEPS = 12  # steps drawn when unrolled; more are shown as an ellipsis
+
+
+def output_format(path: str, fmt: str | None) -> str:
+    """The format of a picture written to ``path``: its suffix's, which
+    ``fmt`` (--format), when given, must agree with; a name without a
+    suffix takes ``fmt``. Raises InputError for anything else."""
+    import os
+
+    stem, suffix = os.path.splitext(path)
+    suffix = suffix.lower()
+    if suffix in SUFFIXES:
+        if fmt is not None and SUFFIXES[suffix] != fmt:
+            raise InputError(f"-o '{path}' ends in {suffix} but --format is {fmt}: name the file "
+                             f"{stem}{_suffix_of(fmt)}, or leave out --format")  # fmt: skip
+        return SUFFIXES[suffix]
+    if suffix in GRAPHVIZ_SUFFIXES:
+        kind = GRAPHVIZ_SUFFIXES[suffix]
+        raise InputError(f"-o '{path}': rnnshape writes SVG, DOT and Mermaid, not {kind.upper()}; for a {kind.upper()}, "
+                         f"have Graphviz draw the DOT (rnnshape plot ... --format dot | dot -T{kind} -o {path}), "
+                         f"or write {stem}.svg and open it in a browser")  # fmt: skip
+    if suffix and fmt is not None:
+        raise InputError(f"-o '{path}' does not end in {_suffix_of(fmt)}, the suffix of a {fmt} file: name the "
+                         f"file {stem}{_suffix_of(fmt)}")  # fmt: skip
+    if fmt is None:
+        raise InputError(f"-o '{path}': give the picture's format with --format, or a file name ending in .svg, "
+                         ".dot, .gv or .mmd")  # fmt: skip
+    return fmt
+
+
+def _suffix_of(fmt: str) -> str:
+    return next(suffix for suffix, named in SUFFIXES.items() if named == fmt)
 
 
 class Step(Value):

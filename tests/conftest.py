@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,26 @@ import pytest
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
+
+
+# What a user's shell has that a test may need. The rest of this machine's
+# environment stays out of every rnnshape the tests start as a process: a
+# user has no PYTHONUNBUFFERED (with it, stdout fails at other moments than it
+# does for users), no PYTHONIOENCODING, no CI or editor settings. OPENBLAS_*
+# stays where a machine sets it: on some processors an older OpenBLAS
+# computes wrong results without it, and it changes no input or output.
+USER_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "VIRTUAL_ENV",
+                  "PYTHONPATH")  # fmt: skip
+
+
+def user_environment(**variables: str | None) -> dict[str, str]:
+    """A user's environment for rnnshape started as a process, 80 columns wide
+    unless ``variables`` say otherwise (COLUMNS=None leaves it out)."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key in USER_VARIABLES or key.startswith("OPENBLAS_")}  # fmt: skip
+    environment["COLUMNS"] = "80"
+    environment.update(variables)
+    return {key: value for key, value in environment.items() if value is not None}
 
 
 def pytest_addoption(parser):

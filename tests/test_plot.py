@@ -2,9 +2,11 @@
 and laid out in a real headless browser; the unrolled view; escaping."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -284,10 +286,45 @@ def test_the_format_comes_from_the_suffix_or_the_option(tmp_path):
         path = tmp_path / f"model{suffix}"
         assert runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(path)]).exit_code == 0
         assert path.read_text().startswith(start), suffix
-    unknown = runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(tmp_path / "model.png")])
-    assert unknown.exit_code == 2 and "--format" in unknown.stderr and not (tmp_path / "model.png").exists()
-    forced = tmp_path / "picture.txt"
+    unknown = runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(tmp_path / "model.txt")])
+    assert unknown.exit_code == 2 and "--format" in unknown.stderr and not (tmp_path / "model.txt").exists()
+    forced = tmp_path / "picture"  # no suffix: --format names the format
     assert runner.invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(forced), "--format", "mermaid"]).exit_code == 0
     assert forced.read_text().startswith("---")
+
+
+@pytest.mark.parametrize("name, fmt, words", [
+    ("model.png", None, ["not PNG", "--format dot | dot -Tpng -o ", "model.png", "model.svg and open it in a browser"]),
+    ("model.png", "svg", ["not PNG", "dot -Tpng"]),
+    ("model.JPEG", None, ["not JPG", "dot -Tjpg"]),
+    ("model.pdf", "dot", ["not PDF", "dot -Tpdf"]),
+    ("model.svg", "dot", ["ends in .svg but --format is dot", "model.dot"]),
+    ("model.mmd", "svg", ["ends in .mmd but --format is svg", "model.svg"]),
+    ("model.txt", "svg", ["does not end in .svg", "model.svg"]),
+])
+def test_a_picture_file_rnnshape_does_not_write_is_refused_with_the_way_to_get_it(tmp_path, name, fmt, words):
+    """A PNG (or PDF ...) is Graphviz's to draw from the DOT, and a suffix that
+    contradicts --format would put one format in another's file: both refused,
+    before anything is written."""
+    path = tmp_path / name
+    result = CliRunner().invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(path), *(["--format", fmt] if fmt else [])])
+    assert result.exit_code == 2 and result.stdout == "" and not path.exists()
+    message = result.stderr.splitlines()
+    assert len(message) == 1 and all(word in message[0] for word in words), message
+
+
+def test_the_way_to_a_png_works(tmp_path):
+    """The command the PNG message gives draws a PNG (with Graphviz)."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (.ci/run installs it)")
+    message = CliRunner().invoke(main, ["plot", "-i", "4,2", "lstm:3", "-o", str(tmp_path / "m.png")]).stderr
+    command = message.split("(", 1)[1].split(")", 1)[0].replace("...", "-i 4,2 lstm:3")
+    subprocess.run(command, shell=True, check=True, cwd=tmp_path, timeout=600,
+                   env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})  # fmt: skip
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_bad_stack_in_plot_is_bad_input():
+    runner = CliRunner()
     bad = runner.invoke(main, ["plot", "-i", "4,2", "lstm:0"])
     assert bad.exit_code == 2 and bad.stdout == ""
