@@ -211,16 +211,8 @@ def _count_text(count: int | None) -> str:
     return "?" if count is None else f"{count:,}"
 
 
-def binary_size(nbytes: int | None) -> str:
-    """Bytes in 1024-based units, labelled as such: '4.82 KiB' ('?' when unknown)."""
-    if nbytes is None:
-        return "?"
-    size = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{nbytes:,} B" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+def _size_text(nbytes: int | None) -> str:
+    return "?" if nbytes is None else readable_size(nbytes)
 
 
 def details_lines(summary: Summary, dtype: str) -> list[tuple[str, str]]:
@@ -231,8 +223,8 @@ def details_lines(summary: Summary, dtype: str) -> list[tuple[str, str]]:
     activations = None if elements is None else elements * DTYPE_BYTES[dtype]
     unknown = " (unknown: a step count is None)"
     lines = [("Mult-adds", _count_text(summary.mult_adds) + (unknown if summary.mult_adds is None else "")),
-             ("Memory", f"parameters {binary_size(parameters)} + activations {binary_size(activations)} = "
-                        f"{binary_size(None if activations is None else parameters + activations)}"
+             ("Memory", f"parameters {_size_text(parameters)} + activations {_size_text(activations)} = "
+                        f"{_size_text(None if activations is None else parameters + activations)}"
                         + (unknown if activations is None else ""))]  # fmt: skip
     if summary.input_shape[0] is None:
         lines.append(("Batch", "None, counted as 1 in the mult-adds and activations"))

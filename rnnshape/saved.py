@@ -82,7 +82,7 @@ def read_config(path: str) -> dict:
                     raise InputError(f"--from '{path}' is a zip without config.json: not a .keras model") from None
                 if info.file_size > MAX_CONFIG_BYTES:
                     raise InputError(f"--from '{path}': its config.json is {info.file_size} bytes, over the "
-                                     f"{MAX_CONFIG_BYTES // 1024**2} MiB limit")  # fmt: skip
+                                     f"{MAX_CONFIG_BYTES // 1024**2} MB limit")  # fmt: skip
                 with archive.open(info) as member:
                     data = member.read(MAX_CONFIG_BYTES + 1)
         else:
@@ -95,7 +95,7 @@ def read_config(path: str) -> dict:
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
         raise InputError(f"cannot read --from '{path}': {printable(str(error))[:200]}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise InputError(f"--from '{path}' is over the {MAX_CONFIG_BYTES // 1024**2} MiB limit for a model's JSON")
+        raise InputError(f"--from '{path}' is over the {MAX_CONFIG_BYTES // 1024**2} MB limit for a model's JSON")
     try:
         config = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):

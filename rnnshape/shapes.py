@@ -314,7 +314,7 @@ def _rank_message(index: int, name: str, spec: LayerSpec, shape: Shape, rows: li
     layer = spec.layer
     if isinstance(layer, Embedding):  # the parser keeps it first, so this is the input
         return (f"layer {index} '{name}' takes integer ids of shape (batch, timesteps), "
-                f"but the input is {format_shape(shape)}: give only the timesteps, as -i 10")  # fmt: skip
+                f"but the input is {format_shape(shape)}: give only the timesteps, as -i {shape[1]}")  # fmt: skip
     if not rows:
         given = f"but the input is {format_shape(shape)}"
         if layer.required_rank == 2:

@@ -333,6 +333,19 @@ def spec_form(kind_word: str, kind: type[Layer], cell: str = "") -> str:
     return ":".join([kind_word] + ([cell] if cell else []) + fields).replace(":[", "[:")
 
 
+def written_form(kind_word: str) -> str:
+    """How a kind is written whole: 'lstm:UNITS', 'bi[:CELL]:UNITS', and a
+    wrapper of one kind with it: 'td:dense:UNITS'."""
+    kind = KINDS[kind_word]
+    cells = WRAPPED_KINDS.get(kind)
+    if not cells:
+        return spec_form(kind_word, kind)
+    first = next(iter(cells))
+    if len(cells) == 1:
+        return spec_form(kind_word, cells[first], first)
+    return spec_form(kind_word, cells[first], "[CELL]" if kind is Bidirectional else "CELL")  # bi:8 is bi:simple:8
+
+
 def _usage(kind_word: str, kind: type[Layer]) -> str:
     return "write " + spec_form(kind_word, kind)
 
@@ -358,7 +371,8 @@ def _unknown_kind(word: str) -> str:
         kind = KINDS[kind_word]
         keras_words[kind.keras_type.lower()] = keras_words[kind.keras_name] = kind_word
     if lowered in keras_words:
-        hint = f"; Keras's {word} is '{keras_words[lowered]}' here"
+        kind_word = keras_words[lowered]
+        hint = f"; Keras's {KINDS[kind_word].keras_type} is '{written_form(kind_word)}' here"
     else:
         hint = _suggest(lowered, KINDS)
     return f"unknown layer kind '{word}'{hint} (kinds: {', '.join(kind_words())})"

@@ -359,8 +359,8 @@ def test_hash_is_an_ordinary_character_on_the_command_line(tmp_path):
 
 def test_spec_input_is_bounded_and_a_bom_is_accepted(tmp_path):
     """Issue 7: /dev/zero or `yes |` as specs end at once with a message, not with all the memory."""
-    assert "longer than 1 MiB, the limit" in bad("-i", "2,10", "-", input=b"simple:3 " * 200_000)
-    assert "longer than 1 MiB, the limit" in bad("-i", "2,10", "-f", "/dev/zero")
+    assert "longer than 1 MB, the limit" in bad("-i", "2,10", "-", input=b"simple:3 " * 200_000)
+    assert "longer than 1 MB, the limit" in bad("-i", "2,10", "-f", "/dev/zero")
     specs = tmp_path / "specs.txt"
     specs.write_bytes(b"\xef\xbb\xbfsimple:3\n")  # as some editors save UTF-8
     assert json.loads(ok("-i", "2,10", "-f", str(specs), "--json"))["total_params"] == 42

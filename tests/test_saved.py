@@ -114,10 +114,10 @@ def test_hostile_saved_models(tmp_path):
             for _ in range(64):
                 member.write(b" " * 2**20)  # 64 MiB of spaces, compressed to almost nothing
     assert bomb.stat().st_size < 2**20
-    refused(bomb, "over the 16 MiB limit")
+    refused(bomb, "over the 16 MB limit")
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (16 * 2**20 + 1))
-    refused(big, "over the 16 MiB limit")
+    refused(big, "over the 16 MB limit")
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     refused(deep, "neither a .keras file nor a model's JSON")

@@ -201,9 +201,11 @@ def error(text):
     ("conv1d:8:3:padding=same", "padding=same", ["write 'pad=MODE'"]),
     ("dense:4:trainable=false", "trainable=false", ["write 'frozen'"]),
     ("bi:lstm:4:merge_mode=sum", "merge_mode=sum", ["write 'merge=MODE'"]),
-    ("SimpleRNN:4", "SimpleRNN", ["Keras's SimpleRNN is 'simple' here"]),
-    ("TimeDistributed:dense:4", "TimeDistributed", ["Keras's TimeDistributed is 'td' here"]),
-    ("max_pooling1d", "max_pooling1d", ["Keras's max_pooling1d is 'maxpool' here"]),
+    ("SimpleRNN:4", "SimpleRNN", ["Keras's SimpleRNN is 'simple:UNITS' here"]),
+    ("TimeDistributed:dense:4", "TimeDistributed", ["Keras's TimeDistributed is 'td:dense:UNITS' here"]),
+    ("timedistributed:dense:4", "timedistributed", ["Keras's TimeDistributed is 'td:dense:UNITS' here"]),
+    ("bidirectional:lstm:4", "bidirectional", ["Keras's Bidirectional is 'bi[:CELL]:UNITS' here"]),
+    ("max_pooling1d", "max_pooling1d", ["Keras's MaxPooling1D is 'maxpool[:POOL_SIZE]' here"]),
     ("transformer:4", "transformer", ["unknown layer kind", "(kinds: simple, lstm, gru, bi, dense, td, embedding"]),
 ])
 def test_bad_specs_quote_point_and_suggest(text, field, words):

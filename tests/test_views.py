@@ -178,7 +178,7 @@ def test_details_in_the_table_markdown_and_json():
     # LSTM: 2 * 10 * 4 * 8 * (5 + 8) = 8,320; Dense: 2 * 10 * 8 * 3 = 480
     assert "8,320" in table and "480" in table and " Mult-adds: 8,800\n" in table
     # parameters 448 + 27 = 475, 1,900 B; outputs 2*10*8 + 2*10*3 = 220 elements, 880 B
-    assert " Memory: parameters 1.86 KiB + activations 880 B = 2.71 KiB\n" in table
+    assert " Memory: parameters 1.86 KB + activations 880.00 B = 2.71 KB\n" in table
     markdown = invoke(*args, "--details", "--format", "markdown")
     assert "| lstm (LSTM) | (2, 10, 5) | (2, 10, 8) | 448 | 8,320 |" in markdown
     document = json.loads(invoke(*args, "--details", "--json"))
@@ -192,7 +192,7 @@ def test_unknown_figures_are_said_to_be_unknown():
     assert " Mult-adds: ? (unknown: a step count is None)" in table
     assert "activations ? = ?" in table
     # Without seq the output's size is known (the mult-adds still are not).
-    assert "activations 16 B = 544 B" in invoke("-i", "None,5", "gru:4", "--details")
+    assert "activations 16.00 B = 544.00 B" in invoke("-i", "None,5", "gru:4", "--details")
     document = json.loads(invoke("-i", "None,5", "gru:4:seq", "--details", "--json"))
     assert document["mult_adds"] is None and document["layers"][0]["mult_adds"] is None
     assert document["memory"]["activation_bytes"] is None
