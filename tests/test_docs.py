@@ -55,7 +55,7 @@ BASH_EXAMPLES = [(page, command) for page, text in PAGES.items() for command in 
 
 def run_example(command: str):
     """What the command prints (stdout and stderr, as a terminal shows them) at 80 columns."""
-    return CliRunner().invoke(main, shlex.split(command)[1:], env={"COLUMNS": "80"})
+    return CliRunner().invoke(main, shlex.split(command)[1:], env={"COLUMNS": "80"}, prog_name="rnnshape")
 
 
 def test_there_are_examples_on_every_page():
