@@ -90,7 +90,8 @@ def test_console_example(page, command, shown, monkeypatch):
 
 
 @pytest.mark.parametrize("page", [page for page, text in PAGES.items() if "```python" in text])
-def test_python_examples(page):
+def test_python_examples(page, monkeypatch):
+    monkeypatch.chdir(REPOSITORY)  # examples read the repository's saved models by their paths
     text = PAGES[page]
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         assert block.startswith(">>> "), f"{page}: a python block that is not a doctest:\n{block}"
