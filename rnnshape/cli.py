@@ -100,6 +100,36 @@ class Commands(click.Group):
         return click.UsageError(f"{error.format_message()} The command comes first; did you mean:\n  {line}", ctx)
 
 
+class SpecCommand(click.Command):
+    """A command that takes SPECs: its help ends with the grammar's kinds and
+    flags, made from the kinds reference when the help is shown, so it can
+    neither fall behind the kinds nor cost a start-up anything."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help_text(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(grammar_help())
+
+
+def grammar_help() -> str:
+    """The kinds (with their fields and aliases) and the flags, in a paragraph."""
+    from .reference import kinds_reference
+    from .spec import written_form
+
+    kinds, flags = [], {}  # flag -> the words of its value, over every kind
+    for entry in kinds_reference()["kinds"]:
+        aliases = f" (alias {', '.join(entry['aliases'])})" if entry["aliases"] else ""
+        kinds.append(written_form(entry["kind"]) + aliases)
+        for flag in entry["flags"]:
+            name, _, values = flag["form"].partition("=")
+            words = flags.setdefault(name, [])
+            words += [word for word in values.split("|") if word and word not in words]
+    flag_forms = [name + ("=" + "|".join(words) if words else "") for name, words in flags.items()]
+    return (f"Kinds: {', '.join(kinds)}. Flags: {', '.join(flag_forms)}. `rnnshape kinds` says which flags each "
+            "kind takes, their defaults, and the activation names.")
+
+
 class ChoiceOf(click.Choice):
     """A click.Choice that also takes other words for a choice (aliases), shown
     nowhere but accepted: --framework torch is --framework pytorch."""
@@ -162,7 +192,7 @@ def stack_options(command):
     return command
 
 
-@main.command(epilog=SUMMARY_EXAMPLES, short_help="The table Keras's model.summary() would print.")
+@main.command(cls=SpecCommand, epilog=SUMMARY_EXAMPLES, short_help="The table Keras's model.summary() would print.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
@@ -196,17 +226,9 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
             seed, max_memory):  # fmt: skip
     """Print the summary Keras would print for a stack of layer SPECs.
 
-    A SPEC is fields joined by ':' -- the kind, its numbers, then flags:
-    simple:U (alias rnn), lstm:U, gru:U, bi:U or bi:lstm:U, dense:U,
-    td:dense:U, embedding:V:E (alias emb), dropout:R, masking[:V],
-    conv1d:F:K, maxpool[:P], avgpool[:P], globalmax, globalavg, flatten,
-    repeat:N, batchnorm, layernorm, activation:NAME, spatialdropout:R,
-    noise:S; flags seq, back, state, nobias, act=NAME,
-    merge=concat|sum|mul|ave|none, reset_after=false,
-    recurrent_activation=NAME, stateful, stride=S, pad=valid|same|causal,
-    dilation=N, mask_zero, frozen, name=NAME (`rnnshape kinds` lists every
-    kind, flag, default and activation name).
-    One argument may hold several specs; '-' reads them from stdin.
+    A SPEC is fields joined by ':', the kind, its numbers, then flags
+    (simple:8:seq). One argument may hold several specs; '-' reads them from
+    stdin.
     """
     run_options = {"--weights": weights_path, "--save-weights": save_weights, "--input-data": input_data,
                    "--save-output": save_output, "--max-memory": max_memory, "--seed": seed}  # fmt: skip
@@ -255,7 +277,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         click.echo(render(result, fmt, dtype, run=statistics, view=view), nl=False)
 
 
-@main.command(epilog=CODE_EXAMPLES, short_help="The stack as a Keras or PyTorch module, weights converted.")
+@main.command(cls=SpecCommand, epilog=CODE_EXAMPLES, short_help="The stack as a Keras or PyTorch module, weights converted.")
 @stack_options
 @click.option("--framework", type=ChoiceOf(["keras", "pytorch"], PYTORCH_ALIASES), required=True,
               help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
@@ -329,7 +351,7 @@ def _state_writer(summary, weights_path, seed):
     return lambda handle: np.savez(handle, **state)
 
 
-@main.command(short_help="Why each layer has its parameter count, and what it computes.")
+@main.command(cls=SpecCommand, short_help="Why each layer has its parameter count, and what it computes.")
 @stack_options
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON: per weight its name, shape, count and "
               "trainability, per layer the formula of its count.")
@@ -396,7 +418,7 @@ Examples:
 """
 
 
-@main.command(epilog=PLOT_EXAMPLES, short_help="The model as a picture (SVG, DOT, Mermaid), RNNs unrolled.")
+@main.command(cls=SpecCommand, epilog=PLOT_EXAMPLES, short_help="The model as a picture (SVG, DOT, Mermaid), RNNs unrolled.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(["svg", "dot", "mermaid"], case_sensitive=False),
               help="svg (default; a self-contained file), dot (Graphviz) or mermaid (GitHub Markdown); with -o, "

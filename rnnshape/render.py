@@ -10,6 +10,7 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+from .errors import printable
 from .shapes import DTYPE_BYTES, Row, Summary, format_shape, memory_size
 from .values import Value
 
@@ -59,8 +60,7 @@ def run_report(run: dict) -> list[str]:
     """The forward pass: its output and time, then the output's statistics (a
     line for each output when the last layer has several)."""
     shape = format_shape(_as_shape(run["output_shape"]))
-    lines = [f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} "
-             f"(NumPy, seed {run['seed']})"]  # fmt: skip
+    lines = [f"Forward pass: output {shape} {run['dtype']} in {_duration(run['seconds'])} (NumPy, {_sources(run)})"]
     outputs = run["outputs"]
     for number, output in enumerate(outputs):
         label = "Output" if len(outputs) == 1 else f"Output {number}"
@@ -84,6 +84,16 @@ def print_run(run: dict, console: rich.console.Console) -> None:
     for line in run_report(run):
         label, text = line.split(": ", 1)
         console.print(f"[bold] {label}: [/]{text}")
+
+
+def _sources(run: dict) -> str:
+    """Where the weights and the input of a run came from: 'seed 0' when both
+    were drawn, else each one's file (or seed)."""
+    weights, inputs = run.get("weights_file"), run.get("input_file")
+    if weights is None and inputs is None:
+        return f"seed {run['seed']}"
+    drawn = f"from seed {run['seed']}"
+    return f"weights {printable(weights) if weights else drawn}, input {printable(inputs) if inputs else drawn}"
 
 
 def _duration(seconds: float) -> str:

@@ -66,13 +66,14 @@ class RunPlan(Value):
 
 
 class RunResult:
-    """A finished run: its plan, the weights and input it used, its outputs and
-    time, and with details the statistics of every layer's output."""
+    """A finished run: its plan, the weights and input it used (and the file the
+    weights came from, None when drawn), its outputs and time, and with details
+    the statistics of every layer's output."""
 
     def __init__(self, plan: RunPlan, weights: list, inputs: np.ndarray, outputs: list[np.ndarray], seconds: float,
-                 layers: list[dict] | None = None):  # fmt: skip
+                 layers: list[dict] | None = None, weights_path: str | None = None):  # fmt: skip
         self.plan, self.weights, self.inputs, self.outputs, self.seconds = plan, weights, inputs, outputs, seconds
-        self.layers = layers
+        self.layers, self.weights_path = layers, weights_path
 
     @property
     def summary(self) -> Summary:
@@ -87,7 +88,8 @@ class RunResult:
         """Output shapes, forward seconds and summary statistics, as JSON-ready
         numbers: those of the output at the top level, and of each output under
         ``outputs`` (several when the last layer has them; ``output_shape`` is
-        then a list of shapes)."""
+        then a list of shapes); the seed, and the files the weights and the
+        input came from (None: drawn from the seed)."""
         each = [_statistics(output) for output in self.outputs]
         shapes = [one["shape"] for one in each]
         top = dict(each[0]) if len(each) == 1 else {}
@@ -98,6 +100,8 @@ class RunResult:
             "seconds": self.seconds,
             **top,
             "seed": self.plan.seed,
+            "weights_file": self.weights_path,
+            "input_file": self.plan.input_path,
             "outputs": each,
         }
         if self.layers is not None:
@@ -205,7 +209,7 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
     shapes = [array.shape for array in outputs]
     if shapes != list(summary.rows[-1].outputs):  # the two halves of rnnshape disagree: a bug
         raise AssertionError(f"forward pass returned {shapes}, shape engine predicted {summary.rows[-1].outputs}")
-    return RunResult(plan, weights, inputs, outputs, seconds, layers)
+    return RunResult(plan, weights, inputs, outputs, seconds, layers, weights_path)
 
 
 def _random_input(plan: RunPlan, progress: Progress | None = None) -> np.ndarray:

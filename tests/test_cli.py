@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -141,6 +142,13 @@ def test_version_and_help():
     (["-i", "2,10", "simple:3 simple:4"], "add ':seq' to layer 1"),
     (["-i", "10", "simple:3"], "give the input as -i TIMESTEPS,FEATURES"),
     (["-i", "10,5", "emb:10:4"], "takes integer ids"),
+    (["-i", "7,3", "emb:10:4"], "give only the timesteps, as -i 7"),  # the user's own numbers
+    (["-t", "12", "-d", "3", "emb:10:4"], "give only the timesteps, as -i 12"),
+    # the shell split the input shape: -i 10 5, -i 10, 5
+    (["-i", "10", "5", "lstm:8"], "'5' is not a layer spec: the input shape is one argument, with a comma and no "
+                                  "space: -i 10,5"),
+    (["-i", "10,", "5", "lstm:8"], "space: -i 10,5"),
+    (["-i", "None", "5", "lstm:8"], "space: -i None,5"),
     (["-i", "2,10", "-b", "0", "simple:3"], "-b"),
     # options
     (["-i", "2,10", "simple:3", "--format", "html"], "'html' is not one of"),
@@ -154,6 +162,78 @@ def test_version_and_help():
 ])
 def test_bad_input_exits_2_with_one_message(args, words):
     assert words in bad(*args)
+
+
+@pytest.mark.parametrize("args, line", [
+    (["-i", "10,5", "lstm:8"], "rnnshape summary -i 10,5 lstm:8"),
+    (["lstm:8", "-i", "10,5"], "rnnshape summary lstm:8 -i 10,5"),
+    (["-i", "10,5", "lstm:8 dense:1", "--json"], "rnnshape summary -i 10,5 'lstm:8 dense:1' --json"),
+    (["flatten"], "rnnshape summary flatten"),
+])
+def test_a_missing_command_is_answered_with_the_line_that_has_it(args, line):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.endswith(f"The command comes first; did you mean:\n  {line}\n"), result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sumary", "-i", "2,10", "simple:3"], "Error: No such command 'sumary'. Did you mean 'summary'?\n"),
+    (["--bogus"], "Error: No such option '--bogus'.\n"),
+    (["summary", "-i", "2,10", "simple:3", "--bogus"], "Error: No such option '--bogus'.\n"),
+])
+def test_other_usage_errors_keep_click_s_own_words(args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and result.stderr.endswith(message), result.stderr
+
+
+def test_pytorch_is_one_word_in_every_option_and_torch_is_taken_too():
+    runner = CliRunner()
+    counts = {word: json.loads(ok("-i", "10,5", "lstm:8", "--convention", word, "--json")) for word in
+              ("pytorch", "torch", "PyTorch")}  # fmt: skip
+    assert counts["pytorch"] == counts["torch"] == counts["PyTorch"]
+    assert counts["pytorch"]["total_params"] == 4 * (8 * (5 + 8) + 2 * 8)  # nn.LSTM's two biases
+    assert counts["pytorch"]["convention"] == "torch"  # the JSON keeps its word
+    modules = {word: runner.invoke(main, ["code", "--framework", word, "-i", "10,5", "lstm:8"]) for word in
+               ("pytorch", "torch")}  # fmt: skip
+    assert modules["pytorch"].exit_code == 0 and modules["pytorch"].stdout == modules["torch"].stdout
+    for command in (["summary", "--help"], ["code", "--help"]):
+        shown = runner.invoke(main, command, env={"COLUMNS": "200"}).stdout
+        assert "[keras|pytorch]" in shown and not re.search(r"[\[|]torch[\]|]", shown)  # one spelling shown
+
+
+def test_every_kind_and_flag_is_in_the_help_of_every_command_that_takes_specs():
+    """The help's grammar paragraph is made from the kinds reference."""
+    from rnnshape.reference import kinds_reference
+    from rnnshape.spec import written_form
+
+    reference = kinds_reference()["kinds"]
+    for command in ("summary", "explain", "code", "plot"):
+        shown = " ".join(CliRunner().invoke(main, [command, "--help"], env={"COLUMNS": "80"}).stdout.split())
+        kinds = shown.split("Kinds: ", 1)[1].split(". Flags: ", 1)[0]
+        assert kinds.split(", ")[0] == "simple:UNITS (alias rnn)"
+        assert [entry.split(" (alias")[0] for entry in kinds.split(", ")] == [written_form(entry["kind"])
+                                                                                 for entry in reference]  # fmt: skip
+        flags = shown.split(". Flags: ", 1)[1].split(". `rnnshape kinds`", 1)[0].split(", ")
+        assert {flag.split("=")[0] for flag in flags} == {flag["flag"] for entry in reference for flag in entry["flags"]}
+        assert "merge=concat|sum|mul|ave|none" in flags and "pad=valid|same|causal" in flags
+
+
+def test_the_run_header_names_the_files_the_weights_and_input_came_from(tmp_path):
+    weights, data = tmp_path / "w.npz", tmp_path / "x.npy"
+    ok("-i", "4,3", "lstm:2", "--run", "--seed", "5", "--save-weights", str(weights))
+    np.save(data, np.ones((2, 4, 3), "float32"))
+    header = {}
+    for given in ([], ["--weights", str(weights)], ["--input-data", str(data)],
+                  ["--weights", str(weights), "--input-data", str(data)]):  # fmt: skip
+        text = ok("-i", "4,3", "lstm:2", "--run", "--seed", "5", *given, "--format", "plain")
+        header[tuple(given[::2])] = text.split("(NumPy, ", 1)[1].split(")\n", 1)[0]
+        run = json.loads(ok("-i", "4,3", "lstm:2", "--run", "--seed", "5", *given, "--json"))["run"]
+        assert (run["weights_file"], run["input_file"]) == (str(weights) if "--weights" in given else None,
+                                                            str(data) if "--input-data" in given else None)  # fmt: skip
+    assert header[()] == "seed 5"  # both drawn, as before
+    assert header[("--weights",)] == f"weights {weights}, input from seed 5"
+    assert header[("--input-data",)] == f"weights from seed 5, input {data}"
+    assert header[("--weights", "--input-data")] == f"weights {weights}, input {data}"
 
 
 def test_bad_files_and_stdin(tmp_path):
