@@ -7,6 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test may depend on the clock: hypothesis's default deadline (200 ms an
+# example) and its too-slow check fail on a loaded machine, not on a bug.
+settings.register_profile("rnnshape", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("rnnshape")
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import user_environment
 from rnnshape.cli import main
 from rnnshape.completion import SCRIPTS, complete_line, spec_candidates
 from rnnshape.kinds import ACTIVATIONS, KINDS
@@ -73,8 +74,8 @@ def test_candidates_come_from_the_program_through_the_environment():
     """The entry point answers a completion script, before any command runs."""
     import subprocess
 
-    process = subprocess.run([sys.executable, "-m", "rnnshape"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "_RNNSHAPE_COMPLETE_LINE": "rnnshape summary -i 4,2 lstm:8:act=rel"})  # fmt: skip
+    process = subprocess.run([sys.executable, "-m", "rnnshape"], capture_output=True, text=True, timeout=600,
+                             env=user_environment(_RNNSHAPE_COMPLETE_LINE="rnnshape summary -i 4,2 lstm:8:act=rel"))  # fmt: skip
     assert process.returncode == 0 and process.stdout == "plain\tlstm:8:act=relu\nplain\tlstm:8:act=relu6\n"
 
 
@@ -97,7 +98,7 @@ SHELLS = {
 def typed_in(shell: str, keys: str, expected: list[str], folder: Path) -> str:
     """Type ``keys`` into an interactive ``shell`` (in a pseudo-terminal, with the
     committed completion script sourced) and return what the screen shows once
-    every ``expected`` text is there (or after 20 s)."""
+    every ``expected`` text is there (or after 300 s: a hang)."""
     import pty
 
     if shutil.which(shell) is None:
@@ -132,7 +133,7 @@ def typed_in(shell: str, keys: str, expected: list[str], folder: Path) -> str:
             read(0.2)
         start = len(screen)
         os.write(leader, keys.encode())
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 300  # a hang guard: the screen is read until it shows what is expected
         text = ""
         while time.monotonic() < deadline:
             read(0.2)

@@ -133,7 +133,7 @@ def test_a_crafted_name_cannot_inject_markup_dot_or_mermaid(tmp_path):
     assert root.find(f"{SVG}title").text == f'Model "{CRAFTED} model"'
     dot = plot(summary, "dot")
     if shutil.which("dot"):
-        result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0 and result.stdout.count("<g id=\"node") == 3  # no node the name made up
     assert dot.count("->") == 2 + CRAFTED.count("->") * 2  # the name's '->' only inside quoted labels
     mermaid = plot(summary, "mermaid")
@@ -145,7 +145,7 @@ def test_a_crafted_name_cannot_inject_markup_dot_or_mermaid(tmp_path):
 @pytest.mark.parametrize("name, dims, spec, options", GOLDEN, ids=[case[0] for case in GOLDEN])
 def test_graphviz_accepts_the_dot(name, dims, spec, options):
     dot = run(*dims.split(), spec, *options, "--format", "dot")
-    result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and "<svg" in result.stdout, result.stderr
 
 
@@ -205,7 +205,7 @@ def measured_in_browser(pictures: list[str], folder: Path) -> dict:
     svgs = "\n".join(picture.split("\n", 1)[1] for picture in pictures)  # without the XML declaration
     page.write_text(MEASURE % svgs, encoding="utf-8")
     result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
     found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert found, result.stderr[-2000:]
     return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
@@ -266,7 +266,7 @@ def test_mermaid_itself_renders_the_mermaid_with_every_name_as_text(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(RENDER % (MERMAID.as_uri(), json.dumps(sources)), encoding="utf-8")
     result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
-                             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)  # fmt: skip
+                             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=600)  # fmt: skip
     found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert found, result.stderr[-2000:]
     rendered = json.loads(found.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
