@@ -45,8 +45,8 @@ def bash_commands(text: str) -> list[str]:
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
-            if line.startswith("rnnshape "):
-                commands.append(line)
+            if line.strip().startswith("rnnshape "):  # a block in a list is indented
+                commands.append(line.strip())
     return commands
 
 
