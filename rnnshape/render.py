@@ -81,9 +81,12 @@ def _as_shape(shape: list):
 
 
 def print_run(run: dict, console: rich.console.Console) -> None:
+    import rich.markup
+
     for line in run_report(run):
         label, text = line.split(": ", 1)
-        console.print(f"[bold] {label}: [/]{text}")
+        # The text may hold a file name: escaped as markup, and wrapped by the terminal, whole.
+        console.print(f"[bold] {label}: [/]{rich.markup.escape(text)}", soft_wrap=True)
 
 
 def _sources(run: dict) -> str:

@@ -9,6 +9,7 @@ runs and acts on what it sees, so a loaded machine only makes it slower.
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 
@@ -160,6 +161,9 @@ def in_terminal(args, columns=80, env=None, interrupt_when=None):
     pid, leader = pty.fork()
     if pid == 0:  # the child: size its terminal, then become rnnshape
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        # Ctrl-C as in a shell's foreground job: a test run in the background
+        # (cmd &) inherits SIGINT ignored, and Python keeps an ignored SIGINT so.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(sys.executable, [sys.executable, "-m", "rnnshape", *args], env or ENV)
     seen, start, typed = b"", time.monotonic(), False
     while True:

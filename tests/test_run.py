@@ -65,7 +65,9 @@ def test_embedding_gets_random_ids_in_range():
 
 def test_statistics():
     stats = execute(plan_run("simple:3:seq", (4, 5), batch_size=2)).statistics()
-    assert set(stats) == {"output_shape", "dtype", "seconds", "mean", "std", "min", "max", "seed", "outputs"}
+    assert set(stats) == {"output_shape", "dtype", "seconds", "mean", "std", "min", "max", "seed", "weights_file",
+                          "input_file", "outputs"}
+    assert stats["weights_file"] is None and stats["input_file"] is None  # both drawn from the seed
     assert stats["output_shape"] == [2, 4, 3] and stats["min"] <= stats["mean"] <= stats["max"]
     assert stats["outputs"] == [{key: stats[key] for key in ("mean", "std", "min", "max")} | {"shape": [2, 4, 3]}]
     assert -1 <= stats["min"] and stats["max"] <= 1 and stats["seconds"] > 0
