@@ -108,26 +108,10 @@ class SpecCommand(click.Command):
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_help_text(ctx, formatter)
         formatter.write_paragraph()
+        from .reference import grammar_paragraph, kinds_reference
+
         with formatter.indentation():
-            formatter.write_text(grammar_help())
-
-
-def grammar_help() -> str:
-    """The kinds (with their fields and aliases) and the flags, in a paragraph."""
-    from .reference import kinds_reference
-    from .spec import written_form
-
-    kinds, flags = [], {}  # flag -> the words of its value, over every kind
-    for entry in kinds_reference()["kinds"]:
-        aliases = f" (alias {', '.join(entry['aliases'])})" if entry["aliases"] else ""
-        kinds.append(written_form(entry["kind"]) + aliases)
-        for flag in entry["flags"]:
-            name, _, values = flag["form"].partition("=")
-            words = flags.setdefault(name, [])
-            words += [word for word in values.split("|") if word and word not in words]
-    flag_forms = [name + ("=" + "|".join(words) if words else "") for name, words in flags.items()]
-    return (f"Kinds: {', '.join(kinds)}. Flags: {', '.join(flag_forms)}. `rnnshape kinds` says which flags each "
-            "kind takes, their defaults, and the activation names.")
+            formatter.write_text(grammar_paragraph(kinds_reference()))
 
 
 class ChoiceOf(click.Choice):

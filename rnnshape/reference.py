@@ -7,7 +7,7 @@ tables, so neither can fall behind them.
 from __future__ import annotations
 
 from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS, Layer
-from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, spec_form
+from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, written_form
 
 # How a flag's value is written, by the way the parser reads it.
 VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME"}
@@ -78,12 +78,20 @@ def kinds_reference() -> dict:
     return {"kinds": entries, "activations": sorted(ACTIVATIONS)}
 
 
-def usage(entry: dict) -> str:
-    """A kind's spec form: 'lstm:UNITS', 'maxpool[:POOL_SIZE]', 'bi[:CELL]:UNITS'."""
-    if not entry["wraps"]:
-        return spec_form(entry["kind"], KINDS[entry["kind"]])
-    cell = "[CELL]" if entry["kind"] == "bi" else "CELL"  # bi:8 is bi:simple:8
-    return spec_form(entry["kind"], KINDS[entry["wraps"][0]], cell)
+def grammar_paragraph(reference: dict) -> str:
+    """The kinds (whole, with their aliases) and every flag, in one paragraph:
+    the grammar in the help of each command that takes specs."""
+    kinds, flags = [], {}  # flag -> the words of its value, over every kind
+    for entry in reference["kinds"]:
+        aliases = f" (alias {', '.join(entry['aliases'])})" if entry["aliases"] else ""
+        kinds.append(written_form(entry["kind"]) + aliases)
+        for flag in entry["flags"]:
+            name, _, values = flag["form"].partition("=")
+            words = flags.setdefault(name, [])
+            words += [word for word in values.split("|") if word and word not in words]
+    flag_forms = [name + ("=" + "|".join(words) if words else "") for name, words in flags.items()]
+    return (f"Kinds: {', '.join(kinds)}. Flags: {', '.join(flag_forms)}. `rnnshape kinds` says which flags each "
+            "kind takes, their defaults, and the activation names.")
 
 
 def render_kinds(reference: dict, width: int = 80) -> str:
@@ -93,8 +101,9 @@ def render_kinds(reference: dict, width: int = 80) -> str:
     lines = ["A spec is the kind, its numbers, then flags, joined by ':' (simple:8:seq).", ""]
     for entry in reference["kinds"]:
         aliases = f" (alias {', '.join(entry['aliases'])})" if entry["aliases"] else ""
-        lines.append(f"{usage(entry)}{aliases}  -  Keras {entry['keras']}")
-        if entry["wraps"]:
+        form = written_form(entry["kind"])
+        lines.append(f"{form}{aliases}  -  Keras {entry['keras']}")
+        if "CELL" in form:  # a wrapper of several kinds: which ones
             cells = ", ".join(entry["wraps"])
             default = " (default: simple)" if entry["kind"] == "bi" else ""
             lines.append(f"    CELL: {cells}{default}, with its fields and flags")

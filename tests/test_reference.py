@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from rnnshape import parse, summarize
 from rnnshape.cli import main
 from rnnshape.kinds import ACTIVATIONS, KINDS
-from rnnshape.reference import keras_cheat_sheet, kinds_reference, usage
-from rnnshape.spec import ALIASES, kind_words
+from rnnshape.reference import keras_cheat_sheet, kinds_reference
+from rnnshape.spec import ALIASES, kind_words, written_form
 
 REFERENCE = kinds_reference()
 ENTRIES = {entry["kind"]: entry for entry in REFERENCE["kinds"]}
@@ -28,7 +28,7 @@ def test_every_listed_flag_is_accepted_with_its_example_and_its_default_is_keras
     """Each flag, written as the reference says, parses on its kind; each default
     is the value the parsed layer holds when the flag is left out."""
     entry = ENTRIES[word]
-    base = usage(entry).replace("[:CELL]", "").replace("[:", ":").replace("]", "")
+    base = written_form(entry["kind"]).replace("[:CELL]", "").replace("[:", ":").replace("]", "")
     numbers = {"UNITS": "4", "RATE": "0.5", "TIMES": "3", "FILTERS": "4", "KERNEL_SIZE": "2", "POOL_SIZE": "2",
                "VOCABULARY_SIZE": "9", "OUTPUT_DIM": "3", "MASK_VALUE": "0", "STDDEV": "0.1",
                "ACTIVATION_NAME": "relu", "CELL": "dense"}  # fmt: skip
@@ -57,7 +57,8 @@ def test_the_kinds_command_prints_text_and_json():
     assert text.exit_code == 0
     assert "simple:UNITS (alias rnn)  -  Keras SimpleRNN" in text.stdout
     assert "recurrent_activation=NAME (default sigmoid; lstm and gru only)" in text.stdout
-    assert "bi[:CELL]:UNITS  -  Keras Bidirectional" in text.stdout and "td:CELL:UNITS" in text.stdout
+    assert "bi[:CELL]:UNITS  -  Keras Bidirectional\n    CELL: simple, rnn, lstm, gru (default: simple)" in text.stdout
+    assert "td:dense:UNITS  -  Keras TimeDistributed\n    flags:" in text.stdout  # one kind inside: named
     assert "merge=concat|sum|mul|ave|none (default concat)" in text.stdout
     assert "sparsemax" in text.stdout and all(len(line) <= 80 for line in text.stdout.splitlines())
     document = json.loads(runner.invoke(main, ["kinds", "--json"]).stdout)
