@@ -176,7 +176,8 @@ def stack_options(command):
     return command
 
 
-@main.command(cls=SpecCommand, epilog=SUMMARY_EXAMPLES, short_help="The table Keras's model.summary() would print.")
+@main.command(cls=SpecCommand, epilog=SUMMARY_EXAMPLES,
+              short_help="The table Keras's model.summary() would print.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format (default: table).")
@@ -261,7 +262,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         click.echo(render(result, fmt, dtype, run=statistics, view=view), nl=False)
 
 
-@main.command(cls=SpecCommand, epilog=CODE_EXAMPLES, short_help="The stack as a Keras or PyTorch module, weights converted.")
+@main.command(cls=SpecCommand, epilog=CODE_EXAMPLES,
+              short_help="The stack as a Keras or PyTorch module, weights converted.")
 @stack_options
 @click.option("--framework", type=ChoiceOf(["keras", "pytorch"], PYTORCH_ALIASES), required=True,
               help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
@@ -402,7 +404,8 @@ Examples:
 """
 
 
-@main.command(cls=SpecCommand, epilog=PLOT_EXAMPLES, short_help="The model as a picture (SVG, DOT, Mermaid), RNNs unrolled.")
+@main.command(cls=SpecCommand, epilog=PLOT_EXAMPLES,
+              short_help="The model as a picture (SVG, DOT, Mermaid), RNNs unrolled.")
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(["svg", "dot", "mermaid"], case_sensitive=False),
               help="svg (default; a self-contained file), dot (Graphviz) or mermaid (GitHub Markdown); with -o, "

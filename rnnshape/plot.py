@@ -39,9 +39,9 @@ def output_format(path: str, fmt: str | None) -> str:
         return SUFFIXES[suffix]
     if suffix in GRAPHVIZ_SUFFIXES:
         kind = GRAPHVIZ_SUFFIXES[suffix]
-        raise InputError(f"-o '{path}': rnnshape writes SVG, DOT and Mermaid, not {kind.upper()}; for a {kind.upper()}, "
-                         f"have Graphviz draw the DOT (rnnshape plot ... --format dot | dot -T{kind} -o {path}), "
-                         f"or write {stem}.svg and open it in a browser")  # fmt: skip
+        raise InputError(f"-o '{path}': rnnshape writes SVG, DOT and Mermaid, not {kind.upper()}; for a "
+                         f"{kind.upper()}, have Graphviz draw the DOT (rnnshape plot ... --format dot | dot -T{kind} "
+                         f"-o {path}), or write {stem}.svg and open it in a browser")  # fmt: skip
     if suffix and fmt is not None:
         raise InputError(f"-o '{path}' does not end in {_suffix_of(fmt)}, the suffix of a {fmt} file: name the "
                          f"file {stem}{_suffix_of(fmt)}")  # fmt: skip

@@ -134,7 +134,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-
 # Short names for the positional fields in the cheat sheet: Embedding(V, E), not
 # Embedding(INPUT_DIM, OUTPUT_DIM). A field not listed here is written as its label.
 _SHORT_FIELDS = {"units": "U", "input_dim": "V", "output_dim": "E", "rate": "R", "mask_value": "V", "filters": "F",
