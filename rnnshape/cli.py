@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .errors import ExitStatus, InputError, printable
 from .kinds import KINDS, Embedding
-from .shapes import DTYPE_BYTES, infer
+from .shapes import DTYPE_BYTES, infer_graph
 from .spec import parse, parse_dims
 
 FORMATS = ("table", "plain", "markdown", "json", "csv")
@@ -232,8 +232,13 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     given = [option for option, value in run_options.items() if value is not None]
     if given and not run_forward:
         raise InputError(f"{given[0]} is an option of --run: add --run")
-    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    result = infer(stack, dims, batch, "torch" if convention == "pytorch" else "keras", name)  # the JSON's word
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    result = infer_graph(graph, "torch" if convention == "pytorch" else "keras", name)  # the JSON's word
+    if fmt == "plain" and not result.sequential:
+        raise InputError("the plain format is Keras 2's layout of a Sequential model; for a graph use the table, "
+                         "markdown, json or csv format")  # fmt: skip
+    if run_forward and not result.sequential:
+        raise InputError("--run runs stacks; running graphs is not supported yet")
     run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
                details=details) if run_forward else None  # fmt: skip
     for note in result.warnings:
@@ -291,8 +296,8 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     if save_weights is None and (weights_path is not None or seed is not None):
         raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
                          "--save-weights: add --save-weights OUT.npz")  # fmt: skip
-    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    summary = infer(stack, dims, batch, name=name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    summary = _stack_only(infer_graph(graph, name=name), "code")
     files = []
     if output_path is not None:
         files.append(("-o", output_path))
@@ -350,8 +355,8 @@ def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     from .explain import explain as explanation
     from .explain import render_explain
 
-    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    document = explanation(infer(stack, dims, batch, name=name))
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    document = explanation(infer_graph(graph, name=name))
     if as_json:
         import json
 
@@ -426,12 +431,13 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     fmt = fmt.lower() if fmt else None
     if output_path is not None:
         fmt = output_format(output_path, fmt)
-    stack, dims, batch, name = _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    summary = _stack_only(infer_graph(graph, name=name), "plot")
     if output_path is not None:
         from .files import check_destinations
 
         check_destinations([("-o", output_path)])
-    text = picture(infer(stack, dims, batch, name=name), fmt or "svg", expand, unroll)
+    text = picture(summary, fmt or "svg", expand, unroll)
     if output_path is None:
         click.echo(text, nl=False)
         return
@@ -453,9 +459,38 @@ def spec_command(model_path):
     click.echo(spec_line(read_model(model_path)))
 
 
-def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name):
-    """(layer specs, input dims, batch, model name): from SPECs and the input
-    options, or from a saved model (--from), which carries all four."""
+def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name):
+    """(the model's graph, its name): from a program, from SPECs and the input
+    options, or from a saved model (--from)."""
+    from .graph import looks_like_program, parse_program
+    from .shapes import stack_graph
+
+    text = from_file = None
+    if model_path is None:
+        _check_spec_arguments(specs, input_text)
+        text, from_file = _spec_text(specs, spec_file)
+        if looks_like_program(text):
+            given = [option for option, value in (("-i", input_text), ("-t", timesteps), ("-d", input_dim),
+                                                  ("-b", batch)) if value]  # fmt: skip
+            if given:
+                raise InputError(f"a program gives its inputs with input statements (x = input:10,5:batch=4): "
+                                 f"leave out {given[0]}")  # fmt: skip
+            return parse_program(text, comments=from_file), name
+    stack, dims, batch, name = _stack(specs, spec_file, text, from_file, input_text, timesteps, input_dim, batch,
+                                      model_path, name)  # fmt: skip
+    return stack_graph(stack, dims, batch), name
+
+
+def _stack_only(summary, command: str):
+    """The summary of a stack: the commands that do not take graphs yet say so."""
+    if not summary.sequential:
+        raise InputError(f"{command} takes stacks; graphs (programs) are not supported by {command} yet")
+    return summary
+
+
+def _stack(specs, spec_file, text, from_file, input_text, timesteps, input_dim, batch, model_path, name):
+    """(layer specs, input dims, batch, model name): from the spec text and the
+    input options, or from a saved model (--from), which carries all four."""
     if model_path is not None:
         given = [option for option, value in (("SPEC", specs), ("-f", spec_file), ("-i", input_text),
                                               ("-t", timesteps), ("-d", input_dim), ("-b", batch)) if value]  # fmt: skip
@@ -465,14 +500,16 @@ def _stack(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
 
         saved = read_model(model_path)
         return list(saved.specs), saved.dims, saved.batch, name or saved.name
+    stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
+    dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
+    return stack, dims, batch, name or "sequential"
+
+
+def _check_spec_arguments(specs: tuple[str, ...], input_text: str | None) -> None:
     if specs and input_text is not None and _is_dim(specs[0]):  # -i 10 5: the shell split the shape
         shape = f"{input_text.rstrip(',')},{specs[0].lstrip(',')}"
         raise InputError(f"'{specs[0]}' is not a layer spec: the input shape is one argument, with a comma and no "
                          f"space: -i {shape}")  # fmt: skip
-    text, from_file = _spec_text(specs, spec_file)
-    stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
-    dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
-    return stack, dims, batch, name or "sequential"
 
 
 def _is_dim(text: str) -> bool:
@@ -535,7 +572,7 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool
             raise InputError("'-' (read specs from stdin) must be the only SPEC")
         if not specs:
             raise InputError("no layers given: write specs such as 'simple:3', or '-' to read them from stdin")
-        return " ".join(specs), False
+        return "\n".join(specs), False  # a stack splits at any space; a program's statements at lines
     where = "standard input" if spec_file == "-" else f"'{spec_file}'"
     try:
         if spec_file == "-":

@@ -27,13 +27,16 @@ def explain(summary: Summary) -> dict:
 
 def _layer(row: Row) -> dict:
     layer = row.spec.layer
-    per_sample = layer.mult_adds((1,) + row.input_shape[1:])
+    one = [(1,) + shape[1:] for shape in row.input_shape] if isinstance(row.input_shape, list) else \
+        (1,) + row.input_shape[1:]  # fmt: skip
+    per_sample = layer.mult_adds(one)
     terms = layer.mult_adds_terms(row.input_shape)
     return {
         "name": row.name,
         "type": row.type,
         "spec": row.spec.text,
-        "input_shape": list(row.input_shape),
+        "input_shape": [list(shape) for shape in row.input_shape] if isinstance(row.input_shape, list)
+        else list(row.input_shape),
         "output_shape": [list(shape) for shape in row.outputs] if len(row.outputs) > 1 else list(row.outputs[0]),
         "weights": [{"name": weight.name, "shape": list(weight.shape), "count": weight.size,
                      "trainable": weight.trainable} for weight in row.weights],  # fmt: skip

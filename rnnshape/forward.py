@@ -41,6 +41,7 @@ from .kinds import (
     Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, projection_block,
     same_padding, window_length,
 )  # fmt: skip
+from .errors import InputError
 from .shapes import Summary
 
 Progress = Callable[[], None]  # called once per projection block and time step of every recurrent layer
@@ -574,6 +575,14 @@ LAYERS = {
     LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
     Dropout: identity, SpatialDropout1D: identity, GaussianNoise: identity,
 }  # fmt: skip
+
+
+def check_runnable(summary: Summary) -> None:
+    """Refuse, before any work, a model with a kind the forward pass does not run yet."""
+    for row in summary.rows:
+        if type(row.spec.layer) not in LAYERS:
+            raise InputError(f"--run does not run {row.type} layers yet (layer '{row.name}'); the summary, "
+                             "explain and JSON describe them")  # fmt: skip
 
 
 def run_memory_bytes(summary: Summary, itemsize: int) -> int:

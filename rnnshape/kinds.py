@@ -21,7 +21,7 @@ and the computation cannot drift apart. Pure Python, exact integers.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from .errors import ShapeError
 from .values import Value
@@ -89,6 +89,17 @@ def projection_block(batch: int, features: int, width: int) -> int:
     return max(1, PROJECTION_BLOCK_MULT_ADDS // max(1, batch * features * width))
 
 
+class MaskOps(Protocol):
+    """What a kind's ``output_masks`` may ask of the graph being built."""
+
+    def shape(self, tensor) -> Shape:
+        """The shape of a tensor of the graph."""
+
+    def op(self, keras_type: str, reads: list, shape: Shape):
+        """Record a Keras operation (NotEqual, Any, ...) on ``reads``, as Keras
+        records one when compute_mask runs on symbolic tensors; its output tensor."""
+
+
 class Layer(Value):
     """What every kind provides; see the module docstring."""
 
@@ -104,6 +115,16 @@ class Layer(Value):
     supports_masking: ClassVar[bool] = True
     mask_value: ClassVar[object] = None  # the value a layer that makes a mask masks
     sequence_flag: ClassVar[str | None] = None  # the flag that keeps the time axis in the output
+    # How a graph calls it: on one tensor, or (``listed``) on a list of
+    # ``arity`` tensors, as Keras's merges and attention layers are called;
+    # ``input_shape`` is then the list of their shapes.
+    listed: ClassVar[bool] = False
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)  # fewest and most tensors (None: no limit)
+    # Whether Keras's call() has a ``mask`` argument: Keras then hands it the
+    # mask of its input, and a Functional summary lists the mask's tensor in
+    # "Connected to".
+    call_takes_mask: ClassVar[bool] = False
+    takes_initial_state: ClassVar[bool] = False  # a recurrent layer's init=[...]
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's (first) output."""
@@ -125,6 +146,10 @@ class Layer(Value):
         """The flag that gives the layer several outputs, when it has them."""
         return None
 
+    def output_count(self) -> int:
+        """How many tensors a call gives."""
+        return 1
+
     def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
         """A wrapper's layers inside, as Keras builds them: (Keras name, layer,
         its input shape, how many times it runs: None when unknown), given the
@@ -135,6 +160,17 @@ class Layer(Value):
         """Whether a mask this layer supports still applies to its output (it
         does not when the time axis is gone)."""
         return True
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        """The masks of the layer's outputs, as Keras's compute_mask makes them
+        in a Functional graph: tensors of ``graph`` (None: no mask), one per
+        output. ``inputs`` are the call's tensors and ``masks`` theirs; a kind
+        whose compute_mask computes with Keras operations records them through
+        ``graph``, as Keras records them, so they get their names and rows.
+        Only called for a kind that supports masking; ``outputs`` is how many
+        outputs the call has."""
+        kept = masks[0] if self.keeps_mask() else None
+        return [kept] + [None] * (outputs - 1)
 
     def weight_groups(self) -> tuple[str, ...]:
         """Where a Keras 3 weights file (.keras, .weights.h5) keeps this layer's
@@ -211,6 +247,8 @@ class Recurrent(Layer):
     positional = (Field("units", "units", "count"),)
     flags = frozenset({"seq", "back", "act", "nobias", "state", "stateful", "dropout", "recurrent_dropout", "unroll"})
     required_rank = 3
+    call_takes_mask = True
+    takes_initial_state = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
         batch, timesteps, _features = input_shape
@@ -230,6 +268,9 @@ class Recurrent(Layer):
 
     def several_outputs_flag(self) -> str | None:
         return "state" if self.return_state else None
+
+    def output_count(self) -> int:
+        return 1 + (self.states if self.return_state else 0)
 
     def weight_groups(self) -> tuple[str, ...]:
         return ("cell/vars",)  # an RNN layer's variables belong to its cell
@@ -418,12 +459,24 @@ class Bidirectional(Layer):
     choices = {"merge": ("concat", "sum", "mul", "ave", "none")}
     required_rank = 3
     sequence_flag = "seq"
+    call_takes_mask = True
+    takes_initial_state = True
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        # merge=none: each direction's sequence keeps the mask.
+        kept = masks[0] if self.layer.return_sequences else None
+        merged = 2 if self.merge_mode is None else 1
+        return [kept] * merged + [None] * (outputs - merged)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return self.output_shapes(input_shape)[0]
 
     def several_outputs_flag(self) -> str | None:
         return "merge=none" if self.merge_mode is None else self.layer.several_outputs_flag()
+
+    def output_count(self) -> int:
+        states = self.layer.output_count() - 1
+        return (2 if self.merge_mode is None else 1) + 2 * states
 
     def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
         output, *states = self.layer.output_shapes(input_shape)
@@ -558,6 +611,7 @@ class TimeDistributed(Layer):
     keras_type = "TimeDistributed"
     keras_name = "time_distributed"
     required_rank = 3
+    call_takes_mask = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return self.layer.output_shape(input_shape)
@@ -610,6 +664,11 @@ class Embedding(Layer):
     @property
     def mask_value(self) -> int | None:  # type: ignore[override]
         return 0 if self.mask_zero else None
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        if not self.mask_zero:
+            return [None]
+        return [graph.op("NotEqual", [inputs[0]], graph.shape(inputs[0]))]  # ids != 0
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape + (self.output_dim,)
@@ -810,6 +869,7 @@ class GlobalAveragePooling1D(GlobalPooling1D):
 
     keras_type = "GlobalAveragePooling1D"
     keras_name = "global_average_pooling1d"
+    call_takes_mask = True
     reduction = "mean (of the unmasked steps, with a mask)"
 
     def keeps_mask(self) -> bool:
@@ -905,6 +965,7 @@ class BatchNormalization(Normalization):
 
     keras_type = "BatchNormalization"
     keras_name = "batch_normalization"
+    call_takes_mask = True
     statistics_text = ("mean, variance: moving_mean and moving_variance in inference (what training "
                        "averaged over its batches); the batch's own in training")  # fmt: skip
 
@@ -986,9 +1047,351 @@ class Masking(ShapeKeeping):
     keras_name = "masking"
     positional = (Field("mask_value", "mask value", "number", default=0.0),)
 
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        # any(x != mask_value, axis=-1): two operations on the layer's input
+        shape = graph.shape(inputs[0])
+        return [graph.op("Any", [graph.op("NotEqual", [inputs[0]], shape)], shape[:-1])]
+
     def equations(self) -> tuple[str, ...]:
         return (f"mask_t = any feature of x_t != {self.mask_value}: a step of {self.mask_value} throughout is padding",
                 "y_t = x_t · mask_t (padding becomes zeros); the layers after skip it")  # fmt: skip
+
+
+# Graphs: inputs, the operations Keras records, merges, reshaping, activation layers ---
+
+
+def snake_case(name: str) -> str:
+    """Keras's automatic name base of a class: 'LeakyReLU' -> 'leaky_re_lu'."""
+    import re
+
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class InputLayer(Layer):
+    """keras.Input: a model input of ``shape`` (without the batch dim), ``batch``
+    (None: any) and ``dtype`` (int32 for the ids an embedding reads)."""
+
+    def __init__(self, shape: tuple, batch: int | None = None, dtype: str = "float32"):
+        self.shape, self.batch, self.dtype = shape, batch, dtype
+
+    keras_type = "InputLayer"
+    keras_name = "input_layer"
+    arity = (0, 0)
+    supports_masking = False  # it reads no tensor, so has no mask to pass on
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (self.batch,) + tuple(self.shape)
+
+    def shape_rule(self) -> str:
+        return "the model's input, (batch,) + its shape"
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = the data given for this input",)
+
+
+class Operation(Layer):
+    """An operation Keras records in a Functional graph as a node of its own
+    (NotEqual, Any, LogicalOr ...: the masks' arithmetic): a row of the
+    summary, with its own automatic name and no weights."""
+
+    def __init__(self, keras_type: str, shape: Shape):
+        self.keras_type, self.shape = keras_type, shape  # type: ignore[misc]
+        self.keras_name = snake_case(keras_type)  # type: ignore[misc]
+
+    arity = (1, None)
+    listed = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self.shape
+
+    def shape_rule(self) -> str:
+        return "a mask, computed by Keras from the tensors it reads"
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"the mask the layers after it read: Keras's {self.keras_type} of the tensors it reads",)
+
+
+def broadcast_shapes(first: Shape, second: Shape) -> Shape:
+    """The shape of an elementwise operation's result, as Keras's merges work
+    it out: trailing dims aligned, 1 stretches, None stays unknown."""
+    if len(first) < len(second):
+        first, second = second, first
+    shape = list(first[: len(first) - len(second)])
+    for one, other in zip(first[len(first) - len(second) :], second):
+        if one is None or other is None:
+            shape.append(None)
+        elif one == 1 or other == 1:
+            shape.append(other if one == 1 else one)
+        elif one != other:
+            raise ShapeError(f"its inputs have shapes {_shape_text(first)} and {_shape_text(second)}, which do "
+                             "not fit together: an elementwise merge needs equal dims (or 1) after the batch")  # fmt: skip
+        else:
+            shape.append(one)
+    return tuple(shape)
+
+
+def _shape_text(shape: Shape) -> str:
+    return "(" + ", ".join(str(dim) for dim in shape) + ")"
+
+
+class Merge(Layer):
+    """Keras's elementwise merge layers, called on a list of tensors of one shape."""
+
+    def __init__(self):
+        pass
+
+    listed = True
+    arity = (2, None)
+    operation: ClassVar[str]
+
+    def output_shape(self, input_shape: list) -> Shape:
+        if len({len(shape) for shape in input_shape}) > 1:
+            ranks = ", ".join(_shape_text(shape) for shape in input_shape)
+            raise ShapeError(f"its inputs {ranks} have different ranks; rnnshape merges tensors of one rank")
+        shape = input_shape[0][1:]
+        for other in input_shape[1:]:
+            shape = broadcast_shapes(shape, other[1:])
+        batches = {one[0] for one in input_shape} - {None}
+        if len(batches) > 1:
+            raise ShapeError(f"its inputs have different batch sizes {sorted(batches)}")
+        return (batches.pop() if batches else None,) + shape
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        # Keras ORs the masks, and only when every input has one.
+        if any(mask is None for mask in masks):
+            return [None]
+        merged = masks[0]
+        for mask in masks[1:]:
+            merged = graph.op("LogicalOr", [merged, mask], broadcast_shapes(graph.shape(merged), graph.shape(mask)))
+        return [merged]
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = {self.operation}, elementwise",)
+
+    def shape_rule(self) -> str:
+        return "the inputs' common shape"
+
+
+class Add(Merge):
+    keras_type, keras_name, operation = "Add", "add", "x_1 + x_2 + …"
+
+
+class Subtract(Merge):
+    keras_type, keras_name, operation = "Subtract", "subtract", "x_1 - x_2"
+    arity = (2, 2)
+
+
+class Multiply(Merge):
+    keras_type, keras_name, operation = "Multiply", "multiply", "x_1 · x_2 · …"
+
+
+class Average(Merge):
+    keras_type, keras_name, operation = "Average", "average", "(x_1 + x_2 + …) / n"
+
+
+class Maximum(Merge):
+    keras_type, keras_name, operation = "Maximum", "maximum", "max(x_1, x_2, …)"
+
+
+class Minimum(Merge):
+    keras_type, keras_name, operation = "Minimum", "minimum", "min(x_1, x_2, …)"
+
+
+class Concatenate(Layer):
+    """Keras's Concatenate: tensors joined along ``axis`` (default the last)."""
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    keras_type = "Concatenate"
+    keras_name = "concatenate"
+    flags = frozenset({"axis"})
+    listed = True
+    arity = (1, None)
+
+    def _axis(self, rank: int) -> int:
+        axis = self.axis + rank if self.axis < 0 else self.axis
+        if not 1 <= axis < rank:
+            raise ShapeError(f"axis={self.axis} is not an axis after the batch of its {rank}-dim inputs")
+        return axis
+
+    def output_shape(self, input_shape: list) -> Shape:
+        ranks = {len(shape) for shape in input_shape}
+        shapes = ", ".join(_shape_text(shape) for shape in input_shape)
+        if len(ranks) > 1:
+            raise ShapeError(f"its inputs {shapes} have different ranks: Keras concatenates tensors of one rank")
+        axis = self._axis(ranks.pop())
+        for position in range(1, len(input_shape[0])):
+            known = {shape[position] for shape in input_shape} - {None}
+            if position != axis and len(known) > 1:
+                raise ShapeError(f"its inputs {shapes} differ in a dim other than the one they are joined on "
+                                 f"(axis {self.axis}): Keras needs them equal")  # fmt: skip
+        joined = [shape[axis] for shape in input_shape]
+        output = list(input_shape[0])
+        output[axis] = None if None in joined else sum(joined)
+        return tuple(output)
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        # Keras's compute_mask: every input's mask at the input's rank (ones
+        # where it has none), joined as the inputs are, then any() over the last axis.
+        if all(mask is None for mask in masks):
+            return [None]
+        full = []
+        for tensor, mask in zip(inputs, masks):
+            shape = graph.shape(tensor)
+            if mask is None:
+                full.append(graph.op("OnesLike", [tensor], shape))
+            elif len(graph.shape(mask)) < len(shape):
+                expanded = graph.op("ExpandDims", [mask], graph.shape(mask) + (1,))
+                zeros = graph.op("ZerosLike", [tensor], shape)
+                full.append(graph.op("LogicalOr", [expanded, zeros], broadcast_shapes(graph.shape(expanded), shape)))
+            else:
+                full.append(mask)
+        joined = graph.op("Concatenate", full, self.output_shape([graph.shape(mask) for mask in full]))
+        return [graph.op("Any", [joined], graph.shape(joined)[:-1])]
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = [x_1, x_2, …] joined along axis {self.axis}",)
+
+    def shape_rule(self) -> str:
+        return f"the inputs' shape, with their dims on axis {self.axis} added up"
+
+
+class Reshape(Layer):
+    """Keras's Reshape: the dims after the batch rearranged into ``target_shape``
+    (one of them may be -1: whatever the others leave)."""
+
+    def __init__(self, target_shape: tuple[int, ...]):
+        self.target_shape = target_shape
+
+    keras_type = "Reshape"
+    keras_name = "reshape"
+    positional = (Field("target_shape", "target shape", "dims"),)
+    supports_masking = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        target = list(self.target_shape)
+        size = _product(input_shape[1:])
+        if -1 not in target:
+            if size is not None and size != math.prod(target):
+                raise ShapeError(f"its input {_shape_text(input_shape)} has {size} values per sample, which "
+                                 f"cannot be rearranged into {_shape_text(tuple(target))} ({math.prod(target)})")  # fmt: skip
+            return (input_shape[0],) + tuple(target)
+        known = math.prod(dim for dim in target if dim != -1)
+        if size is None:
+            target[target.index(-1)] = None
+        elif size % known:
+            raise ShapeError(f"its input {_shape_text(input_shape)} has {size} values per sample, which "
+                             f"{_shape_text(tuple(self.target_shape))} cannot hold: {size} is not a multiple "
+                             f"of {known}")  # fmt: skip
+        else:
+            target[target.index(-1)] = size // known
+        return (input_shape[0],) + tuple(target)
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = the values of x, in order, in the new shape",)
+
+    def shape_rule(self) -> str:
+        return f"(batch,) + {_shape_text(self.target_shape)}, -1 filled in"
+
+
+class Permute(Layer):
+    """Keras's Permute: the dims after the batch in the order ``dims`` gives (1-based)."""
+
+    def __init__(self, dims: tuple[int, ...]):
+        self.dims = dims
+
+    keras_type = "Permute"
+    keras_name = "permute"
+    positional = (Field("dims", "dims", "dims"),)
+    supports_masking = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if sorted(self.dims) != list(range(1, len(input_shape))):
+            raise ShapeError(f"dims {','.join(map(str, self.dims))} are not an order of the {len(input_shape) - 1} "
+                             f"dims after the batch of its input {_shape_text(input_shape)}: write each of "
+                             f"1 … {len(input_shape) - 1} once")  # fmt: skip
+        return (input_shape[0],) + tuple(input_shape[dim] for dim in self.dims)
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = x with its dims after the batch in the order {', '.join(map(str, self.dims))}",)
+
+    def shape_rule(self) -> str:
+        return "the input's dims, reordered"
+
+
+class ReLU(ShapeKeeping):
+    def __init__(self):
+        pass
+
+    keras_type = "ReLU"
+    keras_name = "re_lu"
+    activation = "relu"
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = max(x, 0)",)
+
+
+class LeakyReLU(ShapeKeeping):
+    def __init__(self, negative_slope: float = 0.3):
+        self.negative_slope = negative_slope
+
+    keras_type = "LeakyReLU"
+    keras_name = "leaky_re_lu"
+    positional = (Field("negative_slope", "slope", "number", default=0.3),)
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = x where x ≥ 0, else {self.negative_slope} · x",)
+
+
+class PReLU(ShapeKeeping):
+    """A leaky ReLU whose slope is learnt, one per value of a sample."""
+
+    def __init__(self):
+        pass
+
+    keras_type = "PReLU"
+    keras_name = "p_re_lu"
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        return [Weight("weight" if convention == "torch" else "alpha", tuple(input_shape[1:]))]
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x where x ≥ 0, else alpha · x (alpha: one slope per value, learnt)",)
+
+
+class ELU(ShapeKeeping):
+    def __init__(self):
+        pass
+
+    keras_type = "ELU"
+    keras_name = "elu"
+    activation = "elu"
+
+    def equations(self) -> tuple[str, ...]:
+        return ("y = x where x > 0, else exp(x) - 1",)
+
+
+class Softmax(ShapeKeeping):
+    """Keras's Softmax layer: with a mask, masked positions get (nearly) no weight."""
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    keras_type = "Softmax"
+    keras_name = "softmax"
+    flags = frozenset({"axis"})
+    call_takes_mask = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if not -len(input_shape) <= self.axis < len(input_shape) or self.axis % len(input_shape) == 0:
+            raise ShapeError(f"axis={self.axis} is not an axis after the batch of its input "
+                             f"{_shape_text(input_shape)}")  # fmt: skip
+        return input_shape
+
+    def equations(self) -> tuple[str, ...]:
+        return (f"y = exp(x) / Σ exp(x), along axis {self.axis}",)
 
 
 RECURRENT_KINDS: dict[str, type[Recurrent]] = {
@@ -1029,5 +1432,27 @@ KINDS: dict[str, type[Layer]] = {
     "activation": Activation,
     "spatialdropout": SpatialDropout1D,
     "noise": GaussianNoise,
+    "concat": Concatenate,
+    "add": Add,
+    "subtract": Subtract,
+    "multiply": Multiply,
+    "average": Average,
+    "maximum": Maximum,
+    "minimum": Minimum,
+    "reshape": Reshape,
+    "permute": Permute,
+    "relu": ReLU,
+    "leakyrelu": LeakyReLU,
+    "prelu": PReLU,
+    "elu": ELU,
+    "softmax": Softmax,
 }
 ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchnorm", "ln": "layernorm"}
+
+# The kinds of SPEC section 12 (graphs). Their shapes, names, weights and counts
+# are exact; the forward pass and the PyTorch code do not take them yet, and
+# refuse them by name (forward.check_runnable, pytorch.parts).
+GRAPH_KINDS: frozenset[type[Layer]] = frozenset(
+    {Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Reshape, Permute, ReLU, LeakyReLU, PReLU, ELU,
+     Softmax}
+)  # fmt: skip

@@ -24,6 +24,7 @@ import re
 from typing import Callable
 
 from . import __version__
+from .errors import InputError
 from .kinds import (
     GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
     Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer, LayerNormalization,
@@ -622,6 +623,9 @@ PARTS: dict[type[Layer], Callable[[Layer, Row], Part]] = {
 
 
 def parts(summary: Summary) -> list[Part]:
+    for row in summary.rows:
+        if type(row.spec.layer) not in PARTS:
+            raise InputError(f"the PyTorch code does not write {row.type} layers yet (layer '{row.name}')")
     return [PARTS[type(row.spec.layer)](row.spec.layer, row) for row in summary.rows]
 
 

@@ -10,7 +10,7 @@ from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS, Layer
 from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, written_form
 
 # How a flag's value is written, by the way the parser reads it.
-VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME"}
+VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME", "axis": "A"}
 
 
 def flag_form(flag: str, kind: type[Layer]) -> str:
@@ -137,7 +137,8 @@ def _text(value: object) -> str:
 # Short names for the positional fields in the cheat sheet: Embedding(V, E), not
 # Embedding(INPUT_DIM, OUTPUT_DIM). A field not listed here is written as its label.
 _SHORT_FIELDS = {"units": "U", "input_dim": "V", "output_dim": "E", "rate": "R", "mask_value": "V", "filters": "F",
-                 "kernel_size": "K", "pool_size": "P", "n": "N", "activation": "NAME", "stddev": "S"}  # fmt: skip
+                 "kernel_size": "K", "pool_size": "P", "n": "N", "activation": "NAME", "stddev": "S",
+                 "negative_slope": "SLOPE", "target_shape": "SHAPE", "dims": "ORDER"}  # fmt: skip
 
 
 def keras_cheat_sheet(reference: dict | None = None) -> str:
@@ -212,7 +213,7 @@ def _keras_argument(flag: dict) -> str:
         return f"{flag['sets']}={how == 'on'}"
     if how == "bool":
         return f"{flag['sets']}={value.capitalize()}"
-    if how in ("count", "fraction"):
+    if how in ("count", "fraction", "axis"):
         return f"{flag['sets']}={value}"
     return f'{flag["sets"]}="{value}"'
 

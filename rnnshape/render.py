@@ -178,11 +178,21 @@ def print_table(
     alignment = ["left", "left", "right"]
     positions = [0.45, 0.80, 1.0]
     default_length = 88
+    if summary.connected:  # Keras's Functional layout: a fourth column, Connected to
+        header.append("Connected to")
+        alignment.append("left")
+        positions = [0.3, 0.56, 0.74, 1.0]
+        default_length = 108
     if view.details:
         header = ["Layer (type)", "Input Shape", "Output Shape", "Param #", "Mult-Adds"]
         alignment = ["left", "left", "left", "right", "right"]
         positions = [0.28, 0.46, 0.64, 0.80, 1.0]
         default_length = 112
+        if summary.connected:
+            header.append("Connected to")
+            alignment.append("left")
+            positions = [0.22, 0.36, 0.50, 0.62, 0.74, 1.0]
+            default_length = 136
     if view.show_trainable:  # as Keras makes room for it
         default_length += 12
         positions = [position * 0.90 for position in positions] + [1.0]
@@ -207,6 +217,8 @@ def print_table(
         fields += [_shape_markup(row.output_shape), _number_markup(f"{row.params:,}")]
         if view.details:
             fields.append(_number_markup(_count_text(row.mult_adds)))
+        if summary.connected:
+            fields.append(_connections_markup(row.connected_to))
         if view.show_trainable:
             mark = trainable_mark(row)
             fields.append({"Y": "[bold][color(34)]Y[/][/]", "N": "[bold][color(9)]N[/][/]"}.get(mark, "[bold]-[/]"))
@@ -218,6 +230,19 @@ def print_table(
     if view.details:
         for label, text in details_lines(summary, dtype):
             console.print(f"[bold] {label}: [/]{text}")
+
+
+def _connections_markup(connected_to: tuple[str, ...]) -> str:
+    """Keras's 'Connected to': layer[node][tensor], the numbers marked up, or '-'."""
+    import re
+
+    import rich.markup
+
+    parts = []
+    for tensor in connected_to:
+        name, node, index = re.fullmatch(r"(.*)\[(\d+)\]\[(\d+)\]", tensor, re.DOTALL).groups()
+        parts.append(f"{rich.markup.escape(name)}[{_number_markup(node)}][{_number_markup(index)}]")
+    return ", ".join(parts) or "-"
 
 
 def _count_text(count: int | None) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InputError
 from .files import Writer, check_destination, write_files
-from .forward import Progress, run_memory_bytes, timed_forward
+from .forward import Progress, check_runnable, run_memory_bytes, timed_forward
 from .kinds import Embedding
 from .render import readable_size
 from .shapes import Summary, format_shape, infer, summarize
@@ -160,6 +160,7 @@ def plan_run(
         declared = stack
     else:
         declared = summarize(parse(stack) if isinstance(stack, str) else stack, input_shape, batch_size)
+    check_runnable(declared)
     if input_path is not None:
         shape = _input_file_shape(input_path, declared)
     elif None in declared.input_shape[1:]:

@@ -363,6 +363,8 @@ def _defaults(kind: type[Layer], fields: list[str]) -> dict:
 
 
 def _format(value: Any) -> str:
+    if isinstance(value, list) and value and all(_whole(one) or one == -1 for one in value):
+        return ",".join(map(str, value))  # Reshape's target_shape, Permute's dims
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return printable(str(value))[:40]
     return repr(value) if isinstance(value, float) else str(value)

@@ -11,7 +11,8 @@ import math
 from typing import Iterable, Sequence
 
 from .errors import InputError, ShapeError
-from .kinds import CONVENTIONS, Embedding, Shape, Weight
+from .graph import Call, Graph, Ref, chain
+from .kinds import CONVENTIONS, Embedding, InputLayer, Operation, Shape, Weight
 from .spec import LayerSpec, parse
 from .values import Value
 
@@ -25,14 +26,24 @@ class Row(Value):
     the layer's call), as the layers after a Masking or mask_zero do.
     ``inner``: a wrapper's layers inside (Bidirectional's forward_ and
     backward_ copies, TimeDistributed's layer), as rows of their own, and
-    ``calls``, how many times such a layer runs (None: unknown)."""
+    ``calls``, how many times such a layer runs (None: unknown).
+
+    In a graph a layer may be called several times (shared weights): its
+    ``input_shapes`` are those of every call, and ``input_shape`` and
+    ``outputs`` the last call's, as Keras shows them. ``connected_to``: the
+    tensors its calls read, as a Functional summary lists them."""
 
     def __init__(self, name: str, spec: LayerSpec, input_shape: Shape, outputs: tuple[Shape, ...],
                  weights: tuple[Weight, ...], masked: bool = False, inner: tuple[Row, ...] = (),
-                 calls: int | None = 1):  # fmt: skip
+                 calls: int | None = 1, input_shapes: tuple = (), connected_to: tuple[str, ...] = ()):  # fmt: skip
         self.name, self.spec, self.weights = name, spec, weights
         self.input_shape, self.outputs, self.masked, self.inner = input_shape, outputs, masked, inner
-        self.calls = calls
+        self.calls, self.input_shapes, self.connected_to = calls, input_shapes or (input_shape,), connected_to
+
+    @property
+    def node_count(self) -> int:
+        """How many times the layer is called."""
+        return len(self.input_shapes)
 
     @property
     def type(self) -> str:
@@ -57,9 +68,10 @@ class Row(Value):
 
     @property
     def mult_adds(self) -> int | None:
-        """Multiply-adds of the layer's matrix products for its batch (None counts as 1)."""
-        once = self.spec.layer.mult_adds(self.input_shape)
-        return None if once is None or self.calls is None else once * self.calls
+        """Multiply-adds of the layer's matrix products for its batch (None counts
+        as 1), over all its calls."""
+        each = [self.spec.layer.mult_adds(shape) for shape in self.input_shapes]
+        return None if None in each or self.calls is None else sum(each) * self.calls
 
     @property
     def output_elements(self) -> int | None:
@@ -78,9 +90,28 @@ class Summary(Value):
     (``warnings``) on what Keras would do silently."""
 
     def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras",
-                 warnings: tuple[str, ...] = ()):  # fmt: skip
+                 warnings: tuple[str, ...] = (), nodes: tuple[Node, ...] = (), inputs: tuple[Ref, ...] = (),
+                 outputs: tuple[Ref, ...] = (), sequential: bool = True, connected: bool = False):  # fmt: skip
         self.model, self.input_shape, self.rows, self.convention = model, input_shape, rows, convention
-        self.warnings = warnings
+        self.warnings, self.nodes, self.inputs, self.outputs = warnings, nodes, inputs, outputs
+        self.sequential = sequential  # a Keras Sequential model (a stack), else a Functional one
+        self.connected = connected  # whether the table has Keras's 'Connected to' column
+
+    @property
+    def layers(self) -> tuple[Row, ...]:
+        """The rows of layers, in the table's order, which is Keras's
+        get_weights() order: without the inputs and the operations."""
+        return tuple(row for row in self.rows if not isinstance(row.spec.layer, (InputLayer, Operation)))
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        """The shape of each of the model's inputs, in order."""
+        return tuple(self.nodes[ref.call].outputs[ref.output] for ref in self.inputs) or (self.input_shape,)
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """The shape of each of the model's outputs, in order."""
+        return tuple(self.nodes[ref.call].outputs[ref.output] for ref in self.outputs)
 
     @property
     def output_shape(self) -> Shape | list[Shape]:
@@ -114,15 +145,23 @@ class Summary(Value):
         other dims, names or weights depend on the batch, so nothing is inferred
         again."""
 
-        def batched(shape: Shape) -> Shape:
-            return (batch,) + shape[1:]
+        def batched(shape):  # a shape, or a list of them (a layer called on a list)
+            return [batched(one) for one in shape] if isinstance(shape, list) else (batch,) + shape[1:]
 
         def with_batch(row: Row) -> Row:
             return row.replace(input_shape=batched(row.input_shape), outputs=tuple(map(batched, row.outputs)),
-                               inner=tuple(map(with_batch, row.inner)))
+                               inner=tuple(map(with_batch, row.inner)),
+                               input_shapes=tuple(map(batched, row.input_shapes)))  # fmt: skip
 
-        rows = tuple(map(with_batch, self.rows))
-        return self.replace(input_shape=batched(self.input_shape), rows=rows)
+        nodes = tuple(node.replace(input_shape=None if node.input_shape is None else batched(node.input_shape),
+                                   outputs=tuple(map(batched, node.outputs))) for node in self.nodes)  # fmt: skip
+        return self.replace(input_shape=batched(self.input_shape), rows=tuple(map(with_batch, self.rows)), nodes=nodes)
+
+    def _tensor(self, ref: Ref) -> dict:
+        """A model input or output for JSON: the tensor as Keras names it
+        (layer[node][tensor]) and its shape."""
+        node = self.nodes[ref.call]
+        return {"tensor": f"{node.name}[{node.node_index}][{ref.output}]", "shape": list(node.outputs[ref.output])}
 
     def to_dict(self, details: bool = False, expand: bool = False) -> dict:
         """The JSON document of SPEC section 5 (plus the weights of each layer);
@@ -142,6 +181,8 @@ class Summary(Value):
                 "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
                             for w in row.weights],  # fmt: skip
             }
+            if not self.sequential:
+                document["connected_to"] = list(row.connected_to)
             if details:
                 document["mult_adds"] = row.mult_adds
             if expand and row.inner:
@@ -149,9 +190,14 @@ class Summary(Value):
                                      for inner in row.inner]  # fmt: skip
             return document
 
+        graph = {} if self.sequential else {
+            "inputs": [self._tensor(ref) for ref in self.inputs],
+            "outputs": [self._tensor(ref) for ref in self.outputs],
+        }  # fmt: skip
         return {
             "model": self.model,
             "input_shape": list(self.input_shape),
+            **graph,
             "layers": [layer(row) for row in self.rows],
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
@@ -201,43 +247,371 @@ def infer(
     name: str = "sequential",
 ) -> Summary:
     """Walk parsed specs from an input shape; see ``summarize``."""
+    return infer_graph(stack_graph(specs, input_shape, batch_size), convention, name)
+
+
+def stack_graph(specs: Sequence[LayerSpec], input_shape: Sequence[int | None], batch_size: int | None = None) -> Graph:
+    """A stack as the graph of a Sequential model, its input checked first."""
+    shape = _model_input(specs, tuple(input_shape), batch_size)
+    return chain(specs, shape[1:], batch_size)
+
+
+def infer_graph(graph: Graph, convention: str = "keras", name: str | None = None) -> Summary:
+    """Walk a graph's calls in order, as Keras builds the model: names, the
+    shapes and masks of every call, weights, and the summary's rows in
+    Keras's order. Raises ``InputError`` for anything Keras would refuse."""
     if convention not in CONVENTIONS:
         raise InputError(f"unknown convention '{convention}': use one of {', '.join(CONVENTIONS)}")
+    name = name or ("sequential" if graph.sequential else "functional")
     _check_model_name(name)
-    shape = _model_input(specs, tuple(input_shape), batch_size)
-    counters: dict[str, int] = {}
-    rows: list[Row] = []
-    masks = _MaskTracker()
-    for index, spec in enumerate(specs, 1):
-        layer = spec.layer
-        # Keras counts the names of the layers it names itself; name= takes no
-        # count, though a wrapped layer still takes one of its own type.
-        bases = layer.auto_names()[:-1] if spec.name else layer.auto_names()
-        automatic = [next_name(base, counters) for base in bases]
-        layer_name = spec.name or automatic[-1]
-        where = f"layer {index} '{layer_name}'"
-        if rows and len(rows[-1].outputs) > 1:
-            raise InputError(_after_several_outputs(index, layer_name, rows[-1]))
-        taken = next((number for number, row in enumerate(rows, 1) if row.name == layer_name), None)
-        if taken is not None:
-            raise InputError(f"{where}: the name is already taken by layer {taken}; Keras needs every layer "
-                             f"of a model to have its own name: give one with name=")  # fmt: skip
-        if layer.required_rank is not None and len(shape) != layer.required_rank:
-            raise InputError(_rank_message(index, layer_name, spec, shape, rows))
+    return _Engine(graph, convention).run(name)
+
+
+class Node(Value):
+    """One call in the model, as the engine saw it: the ``name`` of the row of
+    its layer (or input, or operation) and which of its calls it is
+    (``node_index``); the tensors it reads (Keras's node.input_tensors: the
+    arguments, then the initial states, then the masks Keras hands it), as
+    Refs to the nodes before it; its input shape (a list of shapes for a
+    layer called on a list) and its outputs' shapes; and whether a mask
+    reaches its call."""
+
+    def __init__(self, name: str, node_index: int, arguments: tuple[Ref, ...], init: tuple[Ref, ...],
+                 masks: tuple[Ref, ...], input_shape, outputs: tuple[Shape, ...],
+                 masked: bool = False):  # fmt: skip
+        self.name, self.node_index, self.arguments, self.init, self.masks = name, node_index, arguments, init, masks
+        self.input_shape, self.outputs, self.masked = input_shape, outputs, masked
+
+    @property
+    def reads(self) -> tuple[Ref, ...]:
+        return self.arguments + self.init + self.masks
+
+
+class _Ops:
+    """The MaskOps a kind's output_masks records its operations through."""
+
+    def __init__(self, engine: _Engine):
+        self.engine = engine
+
+    def shape(self, tensor: Ref) -> Shape:
+        return self.engine.shape(tensor)
+
+    def op(self, keras_type: str, reads: list, shape: Shape) -> Ref:
+        return self.engine.operation(keras_type, tuple(reads), shape)
+
+
+class _Engine:
+    """The walk of ``infer_graph``: nodes made so far, rows by name, masks by tensor."""
+
+    def __init__(self, graph: Graph, convention: str):
+        self.graph, self.convention = graph, convention
+        self.counters: dict[str, int] = {}
+        self.nodes: list[Node] = []
+        self.rows: dict[str, Row] = {}  # by name, in the order the layers are built
+        self.layer_names: list[str | None] = [None] * len(graph.layers)
+        self.inner_base: dict[int, str] = {}  # layer number -> the automatic name its wrapped layer took
+        self.first_call: dict[int, int] = {}  # layer number -> the call that built it
+        self.node_of_call: list[int] = []  # call number -> its node
+        self.masks: dict[Ref, Ref | None] = {}  # tensor -> its mask's tensor
+        self.mask_sources: dict[Ref, str] = {}  # mask tensor -> the layer that made it, for notes
+        self.notes: list[str] = []
+
+    # Names ----------------------------------------------------------------------
+
+    def name_layers_built_before(self, call: int) -> None:
+        """Name the layers constructed before call number ``call`` (Keras names a
+        layer when it is constructed, an operation when it is called)."""
+        constructed = self.graph.constructed
+        for number, spec in enumerate(self.graph.layers):
+            if self.layer_names[number] is None and (constructed is None or constructed[number] <= call):
+                layer = spec.layer
+                # name= takes no count, though a wrapped layer still takes one of its own type.
+                bases = layer.auto_names()[:-1] if spec.name else layer.auto_names()
+                automatic = [next_name(base, self.counters) for base in bases]
+                self.layer_names[number] = spec.name or automatic[-1]
+                self.inner_base[number] = automatic[0] if automatic else ""
+
+    # The walk -------------------------------------------------------------------
+
+    def run(self, model: str) -> Summary:
+        graph = self.graph
+        for number, call in enumerate(graph.calls):
+            self.name_layers_built_before(number)
+            self.call(number, call)
+        model_nodes = self.model_nodes()
+        rows = self.table_rows(model_nodes)
+        inputs = tuple(self.node_ref(ref) for ref in graph.inputs)
+        outputs = tuple(self.node_ref(ref) for ref in graph.outputs)
+        unused = [self.nodes[ref.call].name for ref in inputs if ref.call not in model_nodes]
+        notes = list(self.notes)
+        for input_name in unused:
+            notes.append(f"input '{input_name}' is not used by any output: Keras builds the model all the same, "
+                         "and the input must still be given")  # fmt: skip
+        shapes = tuple(self.shape(ref) for ref in inputs)
+        return Summary(model, shapes[0], rows, self.convention, tuple(notes), nodes=tuple(self.nodes),
+                       inputs=inputs, outputs=outputs, sequential=graph.sequential,
+                       connected=not self.sequential_like(model_nodes))  # fmt: skip
+
+    def node_ref(self, ref: Ref) -> Ref:
+        return Ref(self.node_of_call[ref.call], ref.output)
+
+    def shape(self, ref: Ref) -> Shape:
+        return self.nodes[ref.call].outputs[ref.output]
+
+    def fail(self, number: int, problem: str) -> InputError:
+        """An error at call ``number``: for a stack, named by its layer's number
+        and name; in a program, with a caret under the call."""
+        call = self.graph.calls[number]
+        name = self.layer_names[call.layer]
+        if call.where is None:
+            return InputError(f"layer {number} '{name}': {problem}")
+        return call.where.error(f"'{name}': {problem}")
+
+    def call(self, number: int, call: Call) -> None:
+        graph = self.graph
+        spec = graph.layers[call.layer]
+        layer, name = spec.layer, self.layer_names[call.layer]
+        arguments = tuple(self.node_ref(ref) for ref in call.arguments)
+        init = tuple(self.node_ref(ref) for ref in call.init)
+        shapes = [self.shape(ref) for ref in arguments]
+        if graph.sequential and number > 1 and len(self.nodes[-1].outputs) > 1:
+            previous = self.rows[self.nodes[-1].name]
+            raise InputError(_after_several_outputs(number, name, previous))
+        if call.layer not in self.first_call and name in self.rows:
+            raise self.duplicate(number, name)
+        low, high = layer.arity
+        if not low <= len(arguments) <= (len(arguments) if high is None else high):
+            raise self.fail(number, _arity_problem(layer, len(arguments), graph.sequential))
+        # An input reads nothing: its rows show its own shape as the input's too.
+        input_shape = shapes if layer.listed else (shapes[0] if shapes else layer.output_shape(None))
+        if layer.required_rank is not None and len(input_shape) != layer.required_rank:
+            if graph.sequential:
+                raise InputError(_rank_message(number, name, spec, input_shape, self.stack_rows()))
+            raise self.fail(number, _rank_problem(layer, input_shape))
         try:
-            outputs = layer.output_shapes(shape)
+            outputs = layer.output_shapes(input_shape)
         except ShapeError as error:
-            raise InputError(f"{where}: {error}") from None
-        weights = tuple(layer.weights(shape, convention))
+            raise self.fail(number, str(error)) from None
+        if init:
+            self.check_states(number, layer, input_shape, init)
+        weights = tuple(layer.weights(input_shape, self.convention))
         if any(dim is None for weight in weights for dim in weight.shape):
-            raise InputError(_unknown_features(where, shape, rows))
+            where = f"layer {number} '{name}'" if graph.sequential else f"'{name}'"
+            problem = _unknown_features(where, input_shape, self.stack_rows() if graph.sequential else [])
+            raise InputError(problem) if graph.sequential else self.fail(number, problem.split(": ", 1)[-1])
         if not spec.trainable:  # frozen: every weight of the layer stops training
             weights = tuple(weight.replace(trainable=False) for weight in weights)
-        inner = _inner_rows(spec, shape, automatic[0] if automatic else "", convention)
-        rows.append(Row(layer_name, spec, shape, outputs, weights, masks.reaches(layer), inner))
-        masks.follow(index, rows[-1])
-        shape = outputs[0]
-    return Summary(name, (batch_size,) + tuple(input_shape), tuple(rows), convention, tuple(masks.notes))
+        if call.layer in self.first_call:  # a shared layer: called again, on tensors that fit its weights
+            row = self.rows[name]
+            if [weight.shape for weight in weights] != [weight.shape for weight in row.weights]:
+                first = self.graph.calls[self.first_call[call.layer]]
+                raise self.fail(number, f"this layer was built for an input of {format_shape(row.input_shapes[0])} "
+                                f"(its first call{_line(first)}) and cannot take {format_shape(input_shape)}: a "
+                                "shared layer's weights fit one feature size")  # fmt: skip
+        argument_masks = [self.masks.get(ref) for ref in arguments]
+        # Keras hands the layer the mask of its one tensor argument (a list
+        # counts as one); with initial states there are two, and it hands none.
+        handed = layer.call_takes_mask and not init and len(arguments) >= 1
+        masks = tuple(mask for mask in argument_masks if mask is not None) if handed else ()
+        node_index = self.rows[name].node_count if name in self.rows else 0
+        self.nodes.append(Node(name, node_index, arguments, init, masks, input_shape, outputs, bool(masks)))
+        node = len(self.nodes) - 1
+        self.node_of_call.append(node)
+        if call.layer not in self.first_call:
+            self.first_call[call.layer] = number
+            inner = () if layer.listed else _inner_rows(spec, input_shape, self.inner_base.get(call.layer, ""),
+                                                        self.convention)  # fmt: skip
+            self.rows[name] = Row(name, spec, input_shape, outputs, weights, bool(masks), inner,
+                                  input_shapes=(input_shape,))  # fmt: skip
+        else:
+            row = self.rows[name]
+            self.rows[name] = row.replace(input_shape=input_shape, outputs=outputs, masked=bool(masks),
+                                          input_shapes=row.input_shapes + (input_shape,))  # fmt: skip
+        self.follow_masks(node, layer, arguments, argument_masks, len(outputs))
+
+    def follow_masks(self, node: int, layer, arguments: tuple[Ref, ...], masks: list, outputs: int) -> None:
+        """The masks of a call's outputs, as Keras's compute_mask gives them."""
+        refs = [Ref(node, output) for output in range(outputs)]
+        if not layer.supports_masking:
+            dropped = [mask for mask in masks if mask is not None]
+            if dropped:
+                source = self.mask_sources.get(dropped[0], "a layer before it")
+                self.notes.append(f"{self.where(node)} ({layer.keras_type}) drops the mask made by {source}: "
+                                  "the layers after it see padding as data")  # fmt: skip
+            return
+        made = layer.output_masks(_Ops(self), list(arguments), masks, outputs)
+        for ref, mask in zip(refs, made):
+            if mask is not None:
+                self.masks[ref] = mask
+                if mask not in masks:  # a new mask: this layer made it (Embedding, Masking) or merged them
+                    self.mask_sources.setdefault(mask, self.where(node))
+
+    def where(self, node: int) -> str:
+        """A layer as notes name it: by its number in a stack, by its name in a graph."""
+        name = self.nodes[node].name
+        if self.graph.sequential:
+            return f"layer {self.node_of_call.index(node) if node in self.node_of_call else node} '{name}'"
+        return f"'{name}'"
+
+    def operation(self, keras_type: str, reads: tuple[Ref, ...], shape: Shape) -> Ref:
+        """A Keras operation on ``reads``: a node and row of its own, named when it is made."""
+        layer = Operation(keras_type, shape)
+        name = next_name(layer.keras_name, self.counters)
+        inputs = [self.shape(ref) for ref in reads]
+        self.nodes.append(Node(name, 0, reads, (), (), inputs, (shape,)))
+        self.rows[name] = Row(name, LayerSpec("", layer, name), inputs, (shape,), (), input_shapes=(inputs,))
+        return Ref(len(self.nodes) - 1, 0)
+
+    def check_states(self, number: int, layer, input_shape: Shape, init: tuple[Ref, ...]) -> None:
+        """init=[...]: each state must have the cell's state shape; Keras runs
+        with more or fewer of them than the cell carries, and a note says so."""
+        cell = getattr(layer, "layer", layer)  # Bidirectional: its cell, a copy per direction
+        states = cell.states * (2 if cell is not layer else 1)
+        wanted = (input_shape[0], cell.units)
+        for ref in init:
+            shape = self.shape(ref)
+            if len(shape) != 2 or shape[1] != cell.units:
+                raise self.fail(number, f"init= gives a state of shape {format_shape(shape)}, but the cell's "
+                                f"states are {format_shape(wanted)}: {cell.units} units")  # fmt: skip
+        if len(init) != states:
+            kind = f"{cell.keras_type}{' (both directions)' if cell is not layer else ''}"
+            self.notes.append(f"'{self.layer_names[self.graph.calls[number].layer]}': init= gives {len(init)} "
+                              f"state{'s' if len(init) != 1 else ''}, but a {kind} carries {states}; Keras runs "
+                              "it with those it is given")  # fmt: skip
+
+    def duplicate(self, number: int, name: str) -> InputError:
+        if self.graph.sequential:
+            taken = next(index for index, node in enumerate(self.nodes) if node.name == name)
+            return InputError(f"layer {number} '{name}': the name is already taken by layer {taken}; Keras needs "
+                              "every layer of a model to have its own name: give one with name=")  # fmt: skip
+        return self.fail(number, "the name is already taken by another layer; Keras needs every layer of a model "
+                         "to have its own name: give one with name=")  # fmt: skip
+
+    def stack_rows(self) -> list[Row]:
+        """The rows so far of a stack, in order (for its error messages)."""
+        return [self.rows[node.name] for node in self.nodes[1:]]
+
+    # The model's rows -------------------------------------------------------------
+
+    def model_nodes(self) -> set[int]:
+        """The nodes the outputs depend on: the model's."""
+        seen: set[int] = set()
+        stack = [ref.call for ref in (self.node_ref(ref) for ref in self.graph.outputs)]
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(ref.call for ref in self.nodes[node].reads)
+        return seen | {self.node_ref(ref).call for ref in self.graph.inputs}
+
+    def table_rows(self, model_nodes: set[int]) -> tuple[Row, ...]:
+        """The summary's rows: a Sequential model's layers in order; a Functional
+        model's operations in Keras's order (keras/src/ops/function.py map_graph):
+        a depth-first walk from the outputs, then by depth, deepest first, ties by
+        first visit. Each row with its 'Connected to'."""
+        if self.graph.sequential:
+            return tuple(self.rows[node.name] for node in self.nodes[1:] if node.name in self.rows
+                         and not isinstance(self.rows[node.name].spec.layer, Operation)
+                         and node.node_index == 0)  # fmt: skip
+        order, first_visit = self.walk()
+        depths = self.depths(order)
+        for ref in self.graph.inputs:  # an input no output depends on: depth 0, before every other
+            node = self.node_ref(ref).call
+            if node not in depths:
+                depths[node] = 0
+                first_visit.setdefault(self.nodes[node].name, -1)
+        layer_depth: dict[str, int] = {}
+        for node, depth in depths.items():
+            name = self.nodes[node].name
+            layer_depth[name] = max(layer_depth.get(name, 0), depth)
+        names = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_visit[name]))
+        return tuple(self.rows[name].replace(connected_to=self.connections(name, model_nodes)) for name in names)
+
+    def walk(self) -> tuple[list[int], dict[str, int]]:
+        """Keras's _build_map: nodes in post-order of a depth-first walk from the
+        outputs over each node's input tensors, and each layer's first visit."""
+        finished: set[int] = set()
+        order: list[int] = []
+        first_visit: dict[str, int] = {}
+        for output in self.graph.outputs:
+            stack = [(self.node_ref(output).call, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    finished.add(node)
+                    order.append(node)
+                    continue
+                if node in finished:
+                    continue
+                first_visit.setdefault(self.nodes[node].name, len(first_visit))
+                stack.append((node, True))
+                for ref in reversed(self.nodes[node].reads):  # visited in their order
+                    if ref.call not in finished:
+                        stack.append((ref.call, False))
+        return order, first_visit
+
+    def depths(self, order: list[int]) -> dict[int, int]:
+        """Each node's depth: its distance from the outputs, the largest over its
+        readers; a shared layer's nodes take the deepest of its calls seen so far."""
+        depths: dict[int, int] = {}
+        layer_depths: dict[str, int] = {}
+        members = set(order)
+        for node in reversed(order):
+            depth = max(depths.setdefault(node, 0), layer_depths.get(self.nodes[node].name, 0))
+            layer_depths[self.nodes[node].name] = depth
+            depths[node] = depth
+            for ref in self.nodes[node].reads:
+                if ref.call in members:
+                    depths[ref.call] = max(depth + 1, depths.get(ref.call, 0))
+        return depths
+
+    def connections(self, name: str, model_nodes: set[int]) -> tuple[str, ...]:
+        """Keras's 'Connected to' of a row: each tensor each of its calls in the
+        model reads, as layer[node][tensor]."""
+        connected = []
+        for number, node in enumerate(self.nodes):
+            if node.name == name and number in model_nodes:
+                for ref in node.reads:
+                    source = self.nodes[ref.call]
+                    connected.append(f"{source.name}[{source.node_index}][{ref.output}]")
+        return tuple(connected)
+
+    def sequential_like(self, model_nodes: set[int]) -> bool:
+        """Keras's choice of three columns: every depth holds one node of at most
+        one input tensor, and no layer has two nodes in the model."""
+        if self.graph.sequential:
+            return True
+        order, _ = self.walk()
+        depths = self.depths(order)
+        for ref in self.graph.inputs:
+            depths.setdefault(self.node_ref(ref).call, 0)
+        by_depth: dict[int, list[int]] = {}
+        for node, depth in depths.items():
+            by_depth.setdefault(depth, []).append(node)
+        for nodes in by_depth.values():
+            if len(nodes) > 1 or len(self.nodes[nodes[0]].reads) > 1:
+                return False
+        names = [self.nodes[node].name for node in depths]
+        return len(names) == len(set(names))
+
+
+def _arity_problem(layer, given: int, stack: bool) -> str:
+    low, high = layer.arity
+    wanted = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
+    problem = f"{layer.keras_type} takes {wanted} tensor{'s' if wanted != '1' else ''}, got {given}"
+    if stack:
+        problem += "; in a stack each layer reads the one before it: write a program (SPEC section 12) for this"
+    return problem
+
+
+def _line(call: Call) -> str:
+    return f", line {call.where.line}" if call.where is not None else ""
+
+
+def _rank_problem(layer, shape: Shape) -> str:
+    needs = {2: "(batch, features)", 3: "(batch, timesteps, features)"}.get(layer.required_rank,
+                                                                          f"{layer.required_rank} dims")  # fmt: skip
+    return f"a {layer.keras_type} needs {needs}, but its input is {format_shape(shape)}"
 
 
 def _inner_rows(spec: LayerSpec, input_shape: Shape, name: str, convention: str) -> tuple[Row, ...]:
@@ -253,30 +627,6 @@ def _inner_rows(spec: LayerSpec, input_shape: Shape, name: str, convention: str)
         rows.append(Row(inner_name, LayerSpec("", layer, inner_name, spec.trainable), shape,
                         layer.output_shapes(shape), weights, calls=calls))  # fmt: skip
     return tuple(rows)
-
-
-class _MaskTracker:
-    """Where a mask is made, passed on and lost, as Keras propagates it: the
-    notes say where a layer drops a mask (Keras only warns, in Python)."""
-
-    def __init__(self):
-        self.source: str | None = None  # the layer whose mask the current layer receives
-        self.notes: list[str] = []
-
-    def reaches(self, layer) -> bool:
-        """Whether the current mask reaches ``layer`` and the layer takes it."""
-        return self.source is not None and layer.supports_masking
-
-    def follow(self, index: int, row: Row) -> None:
-        layer = row.spec.layer
-        if layer.mask_value is not None:
-            self.source = f"layer {index} '{row.name}'"
-        elif self.source is not None and not layer.supports_masking:
-            self.notes.append(f"layer {index} '{row.name}' ({row.type}) drops the mask made by {self.source}: "
-                              "the layers after it see padding as data")  # fmt: skip
-            self.source = None
-        elif not layer.keeps_mask():
-            self.source = None
 
 
 def memory_size(params: int, dtype: str = "float32") -> int:

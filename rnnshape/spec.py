@@ -41,6 +41,7 @@ FLAGS = {
     "dilation": ("dilation_rate", "count"),
     "dropout": ("dropout", "fraction"),
     "recurrent_dropout": ("recurrent_dropout", "fraction"),
+    "axis": ("axis", "axis"),
     # Every kind takes these; they describe the layer in the model, not the
     # layer itself, so they go on the LayerSpec.
     "frozen": ("trainable", "off"),
@@ -49,7 +50,7 @@ FLAGS = {
 MODEL_FLAGS = frozenset({"frozen", "name"})
 EXAMPLES = {"act": "act=relu", "recurrent_activation": "recurrent_activation=hard_sigmoid", "merge": "merge=sum",
             "pad": "pad=same", "reset_after": "reset_after=false", "stride": "stride=2", "dilation": "dilation=2",
-            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder"}  # fmt: skip
+            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder", "axis": "axis=1"}  # fmt: skip
 
 # Keras's argument names, as people type them, -> the spec's word for them.
 KERAS_ARGUMENTS = {
@@ -188,7 +189,7 @@ class _SpecReader:
         arguments = {}
         for spec_field in kind.positional:
             field = self.peek()
-            given = field is not None and (_looks_numeric(field) if spec_field.type != "activation"
+            given = field is not None and (_looks_numeric(field) if spec_field.type not in ("activation", "dims")
                                            else "=" not in field)  # fmt: skip
             if not given:
                 if spec_field.default is not None:
@@ -222,6 +223,12 @@ class _SpecReader:
             if not _NUMBER.fullmatch(field) or int(field) < 1:
                 raise self.fail(self.next, f"{name} must be a whole number of at least 1, got '{field}'")
             return int(field)
+        if value_type == "axis":
+            if not re.fullmatch(r"-?[0-9]{1,3}", field):
+                raise self.fail(self.next, f"{name} must be a whole number such as -1 or 2, got '{field}'")
+            return int(field)
+        if value_type == "dims":
+            return self.read_dims(field, name)
         if value_type == "activation":
             value = field.lower()
             if value not in ACTIVATIONS:
@@ -241,6 +248,20 @@ class _SpecReader:
         if not accepts(number):
             raise self.fail(self.next, f"{name} must be {wanted}, got '{field}'")
         return number
+
+    def read_dims(self, field: str, name: str) -> tuple[int, ...]:
+        """reshape:-1,8,2 or permute:2,1: whole numbers of at least 1, and for a
+        target shape one -1."""
+        parts = field.split(",")
+        if not all(re.fullmatch(r"-?[0-9]{1,9}", part) for part in parts):
+            raise self.fail(self.next, f"{name} must be whole numbers joined by ',' (as in 8,2 or -1,8), "
+                                       f"got '{field}'")  # fmt: skip
+        dims = tuple(int(part) for part in parts)
+        unknown = dims.count(-1) if name == "target shape" else 0
+        if unknown > 1 or any(dim < 1 for dim in dims if dim != -1 or not unknown):
+            allowed = "at least 1, and one of them may be -1" if name == "target shape" else "at least 1"
+            raise self.fail(self.next, f"each of the {name} must be {allowed}, got '{field}'")
+        return dims
 
     def read_flags(self, allowed: frozenset[str], kind_word: str, choices: dict, arguments: dict) -> tuple[dict, dict]:
         """The flags after the positional fields: (the layer's arguments, the LayerSpec's)."""

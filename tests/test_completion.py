@@ -33,7 +33,9 @@ def test_kinds_cells_flags_and_values():
     assert spec_candidates("glo") == ["globalavg", "globalmax"]  # nothing has to follow them
     assert set(spec_candidates("")) == {word + (":" if word not in
                                                 ("globalavg", "globalmax", "flatten", "batchnorm", "bn", "layernorm",
-                                                 "ln", "maxpool", "avgpool", "masking") else "")
+                                                 "ln", "maxpool", "avgpool", "masking", "concat", "add", "subtract",
+                                                 "multiply", "average", "maximum", "minimum", "relu", "leakyrelu",
+                                                 "prelu", "elu", "softmax") else "")
                                         for word in KINDS}  # fmt: skip
     assert spec_candidates("bi:") == ["bi:gru:", "bi:lstm:", "bi:rnn:", "bi:simple:"]
     assert spec_candidates("td:") == spec_candidates("td:de") == ["td:dense:"]

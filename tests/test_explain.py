@@ -9,6 +9,9 @@ from conftest import KERAS_STACKS, stack_id
 from rnnshape import summarize
 from rnnshape.cli import main
 from rnnshape.explain import explain, params_formula
+from rnnshape.graph import parse_program
+from rnnshape.kinds import KINDS
+from rnnshape.shapes import infer_graph
 from rnnshape.spec import kind_words
 
 
@@ -45,10 +48,15 @@ def test_every_kind_explains_itself():
     specs = {"embedding": "embedding:9:3:mask_zero", "repeat": "repeat:3", "bi": "bi:gru:4:seq:merge=ave",
              "td": "td:dense:3", "dropout": "dropout:0.5", "activation": "activation:relu",
              "spatialdropout": "spatialdropout:0.5", "noise": "noise:0.1", "conv1d": "conv1d:4:3:pad=causal"}
+    specs.update({"reshape": "reshape:-1,2", "permute": "permute:2,1"})
     for word in kind_words():
         spec = specs.get(word, f"{word}:4" if word in ("simple", "lstm", "gru", "dense") else word)
         dims = {"embedding": (6,), "repeat": (3,)}.get(word, (6, 3))
-        layer = explain(summarize(spec, dims, 2))["layers"][0]
+        if KINDS[word].arity[0] > 1:  # a merge: in a graph, after its two inputs
+            summary = infer_graph(parse_program(f"a = input:6,3:batch=2; b = input:6,3; y = {spec}(a, b)"))
+            layer = explain(summary)["layers"][2]
+        else:
+            layer = explain(summarize(spec, dims, 2))["layers"][0]
         assert layer["equations"] and all(layer["equations"]) and layer["shape_rule"], word
         if layer["mult_adds_formula"] is not None:
             assert layer["mult_adds_per_sample"] * 2 == layer["mult_adds"], word

@@ -8,7 +8,9 @@ import pytest
 import reference
 from conftest import FIXTURES, KERAS_STACKS, stack_id
 from rnnshape import summarize
+from rnnshape.errors import InputError
 from rnnshape.forward import forward, run_memory_bytes
+from rnnshape.kinds import GRAPH_KINDS, KINDS
 from rnnshape.run import execute, plan_run
 from rnnshape.weights import initial_weights
 
@@ -77,10 +79,11 @@ def test_every_kind_flag_merge_mode_and_activation_has_a_keras_case():
     from rnnshape.spec import FLAGS, kind_words
 
     words = set(specs.lower().replace(" ", ":").split(":"))
-    assert set(kind_words()) - {"bi", "td", "embedding"} <= words  # the wrappers and embedding by other words
+    runnable = {word for word in kind_words() if KINDS[word] not in GRAPH_KINDS}  # axis is their flag
+    assert runnable - {"bi", "td", "embedding"} <= words  # the wrappers and embedding by other words
     for word in ["bi:simple", "bi:lstm", "bi:gru", "td:dense", "emb:"]:
         assert word in specs
-    assert {flag for flag in FLAGS if flag not in ("name",)} <= {word.split("=")[0] for word in words}
+    assert {flag for flag in FLAGS if flag not in ("name", "axis")} <= {word.split("=")[0] for word in words}
     for word in ["reset_after=false", "merge=sum", "merge=mul", "merge=ave", "merge=none", "pad=same",
                  "pad=causal", "name="]:
         assert word in specs
@@ -252,3 +255,11 @@ def test_only_windows_that_see_the_input_are_visited(size, stride, dilation, bef
     assert sum(view.sum() for view in views) == pytest.approx(
         sum(x[t] for k in range(size) for j in range(length)
             if 0 <= (t := k * dilation + j * stride - before) < steps))  # every real step read counts once
+
+
+@pytest.mark.parametrize("spec", ["relu", "leakyrelu:0.1", "prelu", "elu", "softmax", "reshape:5,3", "permute:2,1"])
+def test_a_kind_the_forward_pass_does_not_run_yet_is_refused_by_name(spec):
+    from rnnshape.run import plan_run
+
+    with pytest.raises(InputError, match=r"--run does not run \w+ layers yet"):
+        plan_run(f"lstm:3:seq {spec}", (5, 2))

@@ -8,8 +8,10 @@ from click.testing import CliRunner
 
 from rnnshape import parse, summarize
 from rnnshape.cli import main
+from rnnshape.graph import parse_program
 from rnnshape.kinds import ACTIVATIONS, KINDS
 from rnnshape.reference import keras_cheat_sheet, kinds_reference
+from rnnshape.shapes import infer_graph
 from rnnshape.spec import ALIASES, kind_words, written_form
 
 REFERENCE = kinds_reference()
@@ -23,6 +25,15 @@ def test_every_kind_and_alias_and_activation_is_listed():
     assert ENTRIES["bi"]["wraps"] == ["simple", "rnn", "lstm", "gru"] and ENTRIES["td"]["wraps"] == ["dense"]
 
 
+def one_layer(spec, dims, batch=None):
+    """The summary of one layer on an input of ``dims``: a stack, or for a
+    merge a graph of two such inputs."""
+    if KINDS[spec.split(":")[0]].arity[0] < 2:
+        return summarize(spec, dims, batch)
+    shape = ",".join(map(str, dims)) + (f":batch={batch}" if batch else "")
+    return infer_graph(parse_program(f"a = input:{shape}; b = input:{shape}; y = {spec}(a, b)"))
+
+
 @pytest.mark.parametrize("word", kind_words())
 def test_every_listed_flag_is_accepted_with_its_example_and_its_default_is_keras_default(word):
     """Each flag, written as the reference says, parses on its kind; each default
@@ -31,20 +42,21 @@ def test_every_listed_flag_is_accepted_with_its_example_and_its_default_is_keras
     base = written_form(entry["kind"]).replace("[:CELL]", "").replace("[:", ":").replace("]", "")
     numbers = {"UNITS": "4", "RATE": "0.5", "TIMES": "3", "FILTERS": "4", "KERNEL_SIZE": "2", "POOL_SIZE": "2",
                "VOCABULARY_SIZE": "9", "OUTPUT_DIM": "3", "MASK_VALUE": "0", "STDDEV": "0.1",
-               "ACTIVATION_NAME": "relu", "CELL": "dense"}  # fmt: skip
+               "ACTIVATION_NAME": "relu", "CELL": "dense", "SLOPE": "0.1", "TARGET_SHAPE": "9,2",
+               "DIMS": "2,1"}  # fmt: skip
     spec = ":".join(numbers.get(part, part) for part in base.split(":"))
     if word == "bi":
         spec = "bi:gru:4"  # the cell that takes every flag bi lists
     dims = {"embedding": (6,), "repeat": (3,)}.get(word, (6, 3))
-    plain = summarize(spec, dims).rows[0].spec.layer
+    plain = one_layer(spec, dims).layers[0].spec.layer
     for flag in entry["flags"]:
         written = flag.get("example", flag["form"])
         if "|" in written:  # a choice: its first value
             written = written.split("|")[0]
         if flag["flag"] in ("stateful",):
-            summary = summarize(f"{spec}:{written}", dims, 2)
+            summary = one_layer(f"{spec}:{written}", dims, 2)
         else:
-            summary = summarize(f"{spec}:{written}", dims)
+            summary = one_layer(f"{spec}:{written}", dims)
         assert summary.rows  # it parses and builds
         if "default" in flag:
             layer = plain.layer if word in ("bi", "td") and not hasattr(plain, flag["sets"]) else plain
@@ -88,7 +100,8 @@ def codes(cell: str) -> list[str]:
 
 
 # A value for each placeholder of the sheet, to build a spec that must parse.
-PLACEHOLDERS = {"U": "4", "V": "9", "E": "3", "R": "0.5", "F": "4", "K": "2", "P": "2", "N": "3", "S": "0.1", "NAME": "relu"}
+PLACEHOLDERS = {"U": "4", "V": "9", "E": "3", "R": "0.5", "F": "4", "K": "2", "P": "2", "N": "3", "S": "0.1", "NAME": "relu",
+                "SHAPE": "9,2", "ORDER": "2,1", "SLOPE": "0.1"}  # fmt: skip
 
 
 def test_the_cheat_sheet_has_every_kind_cell_and_flag():

@@ -101,6 +101,9 @@ MINIMAL_SPECS = {
     "maxpool": "maxpool", "avgpool": "avgpool", "globalmax": "globalmax", "globalavg": "globalavg",
     "flatten": "flatten", "repeat": "repeat:3", "batchnorm": "batchnorm", "layernorm": "layernorm",
     "activation": "activation:tanh", "spatialdropout": "spatialdropout:0.5", "noise": "noise:0.5",
+    "concat": "concat", "add": "add", "subtract": "subtract", "multiply": "multiply", "average": "average",
+    "maximum": "maximum", "minimum": "minimum", "reshape": "reshape:-1,2", "permute": "permute:2,1", "relu": "relu",
+    "leakyrelu": "leakyrelu", "prelu": "prelu", "elu": "elu", "softmax": "softmax",
 }  # fmt: skip
 
 

@@ -1,0 +1,255 @@
+"""Graphs (SPEC section 12): the program notation, the shape engine's walk of a
+graph, and Keras's Functional summary, checked against real Keras's figures
+(tests/fixtures/keras_graphs.json, made by make_keras_graph_fixtures.py)."""
+
+import io
+import json
+import os
+
+import pytest
+import rich.console
+from click.testing import CliRunner
+from conftest import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnshape.cli import main
+from rnnshape.errors import InputError
+from rnnshape.graph import MAX_NESTING, ProgramError, chain, looks_like_program, parse_program
+from rnnshape.render import print_table
+from rnnshape.shapes import format_shape, infer_graph, summarize
+
+GRAPHS_FILE = FIXTURES / "keras_graphs.json"
+GRAPHS = json.loads(GRAPHS_FILE.read_text())["graphs"] if GRAPHS_FILE.exists() else []
+BUILT = [graph for graph in GRAPHS if "refused" not in graph]
+REFUSED = [graph for graph in GRAPHS if "refused" in graph]
+
+SEQ2SEQ = """# keras-io lstm_seq2seq
+enc_in = input:None,71
+_, h, c = lstm:256:state(enc_in)
+dec_in = input:None,93
+dec, _, _ = lstm:256:seq:state(dec_in, init=[h, c])
+out = dense:93:act=softmax(dec)
+"""
+
+
+def summary_of(program: str, name: str | None = None):
+    return infer_graph(parse_program(program), name=name)
+
+
+def table(summary, columns: int = 80) -> str:
+    """The table as Keras's print_fn captures it: plain text, no colours."""
+    console = rich.console.Console(file=io.StringIO(), width=max(columns, 44), height=25, highlight=False,
+                                   force_terminal=False, color_system=None)  # fmt: skip
+    print_table(summary, "float32", console, columns)
+    return console.file.getvalue()
+
+
+def cli(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin, env={"COLUMNS": "80"})
+
+
+# The notation ----------------------------------------------------------------------
+
+
+def test_seq2seq_reads_as_keras_code_does():
+    graph = parse_program(SEQ2SEQ)
+    assert [spec.text for spec in graph.layers] == ["input:None,71", "lstm:256:state", "input:None,93",
+                                                    "lstm:256:seq:state", "dense:93:act=softmax"]  # fmt: skip
+    decoder = graph.calls[3]
+    assert [ref.call for ref in decoder.arguments] == [2] and [(ref.call, ref.output) for ref in decoder.init] == [
+        (1, 1), (1, 2)]  # fmt: skip
+    assert [ref.call for ref in graph.inputs] == [0, 2] and [ref.call for ref in graph.outputs] == [4]
+    summary = infer_graph(graph)
+    assert [row.name for row in summary.rows] == ["input_layer", "input_layer_1", "lstm", "lstm_1", "dense"]
+    assert summary.rows[2].connected_to == ("input_layer[0][0]",)
+    assert summary.rows[3].connected_to == ("input_layer_1[0][0]", "lstm[0][1]", "lstm[0][2]")
+    assert summary.total_params == 718_173 and summary.connected
+
+
+def test_statements_on_one_line_nested_calls_and_shared_layers():
+    one_line = summary_of("a = input:20; b = input:20; emb = embedding:100:8:mask_zero; m = lstm:16; "
+                          "y = dense:1:act=sigmoid(concat(m(emb(a)), m(emb(b))))")  # fmt: skip
+    # Python constructs Dense(1) before it evaluates the arguments, so the Concatenate comes after it.
+    assert [row.name for row in one_line.rows] == ["input_layer", "input_layer_1", "embedding", "not_equal",
+                                                   "not_equal_1", "lstm", "concatenate", "dense"]  # fmt: skip
+    lstm = one_line.rows[5]
+    assert lstm.node_count == 2 and lstm.params == 1600  # one set of weights for both calls
+    assert lstm.connected_to == ("embedding[0][0]", "not_equal[0][0]", "embedding[1][0]", "not_equal_1[0][0]")
+
+
+def test_default_and_given_inputs_and_outputs():
+    summary = summary_of("x = input:5,3\ny = input:4\nh = lstm:4(x)\nz = dense:2(h)\nw = dense:3(y)")
+    assert [format_shape(shape) for shape in summary.output_shapes] == ["(None, 2)", "(None, 3)"]
+    ordered = summary_of("x = input:5,3\ny = input:4\nh = lstm:4(x)\nz = dense:2(h)\nw = dense:3(y)\n"
+                         "inputs y, x\noutputs w, h")  # fmt: skip
+    assert [format_shape(shape) for shape in ordered.input_shapes] == ["(None, 4)", "(None, 5, 3)"]
+    assert [format_shape(shape) for shape in ordered.output_shapes] == ["(None, 3)", "(None, 4)"]
+    indexed = summary_of("x = input:5,3; s = lstm:4:state(x); y = dense:2(s[2])")
+    assert indexed.rows[-1].connected_to == ("lstm[0][2]",)
+
+
+def test_a_variable_may_be_called_inputs_or_shadow_a_kind():
+    summary = summary_of("inputs = input:5,3\nlstm = lstm:4\ny = lstm(inputs)")
+    assert [row.name for row in summary.rows] == ["input_layer", "lstm"]
+
+
+def test_a_chain_is_the_stack_as_a_functional_model_and_a_stack_is_unchanged():
+    functional = summary_of("x = input:10,5; y = lstm:8:seq(x); z = dense:1(y)")
+    assert not functional.connected and functional.model == "functional"
+    assert [row.name for row in functional.rows] == ["input_layer", "lstm", "dense"]
+    stack = summarize("lstm:8:seq dense:1", (10, 5))
+    assert [row.name for row in stack.rows] == ["lstm", "dense"] and stack.model == "sequential"
+    assert stack == infer_graph(chain([row.spec for row in stack.rows], (10, 5)))
+
+
+@pytest.mark.parametrize("text", ["simple:3 bi:8:seq", "lstm:8:act=relu dense:1", "reshape:-1,2",
+                                  "concat:axis=1"])  # fmt: skip
+def test_a_stack_is_not_taken_for_a_program(text):
+    assert not looks_like_program(text)
+
+
+@pytest.mark.parametrize("program, marked, words", [
+    ("x = input:5,3; y = lstm:4(z)", "z", "'z' is not defined"),
+    ("x = input:5,3; y = lstm:4(X)", "X", "did you mean 'x'?"),
+    ("x = input:5,3; a, b = lstm:4(x)", "a, b", "2 names, but the right side gives one tensor"),
+    ("x = input:5,3; a, b = lstm:4:state(x)", "a, b", "the call gives 3 outputs"),
+    ("x = input:5,3; lstm:4(x)", "lstm:4(x)", "none of them"),
+    ("x = input:5,3; y = lstm:4(x) dense:1", "dense:1", "unexpected text"),
+    ("x = input:5,3; y = lstm:4(x, init=[x])", "lstm:4(x, init=[x])", "init= gives a state of shape (None, 5, 3)"),
+    ("x = input:5,3; y = dense:4(x, init=[x])", "dense:4(x, init=[x])", "Dense has none"),
+    ("x = input:5,3; y = x(x)", "x", "holds a tensor, not a layer"),
+    ("x = input:5,3; y = add(x)", "add(x)", "Add takes 2 or more tensors, got 1"),
+    ("x = input:5,3; z = input:5,4; y = add(x, z)", "add(x, z)", "do not fit together"),
+    ("x = input:5,3; z = input:6,3; y = concat(x, z)", "concat(x, z)", "differ in a dim"),
+    ("x = input:5,3; y = reshape:4,4(x)", "reshape:4,4(x)", "cannot be rearranged"),
+    ("x = input:5,3; y = reshape:-1,4(x)", "reshape:-1,4(x)", "not a multiple of 4"),
+    ("x = input:5,3; y = permute:1,1(x)", "permute:1,1(x)", "write each of 1 … 2 once"),
+    ("x = input:5,3; y = lstm:4:seqq(x)", "seqq", "did you mean 'seq'?"),
+    ("x = input:5,3; y = lstm:4(x); y2 = lstm:4:name=lstm(x)", "lstm:4:name=lstm(x)", "already taken"),
+    ("x = input:5,3; m = lstm:4; a = m(x); z = input:5,6; b = m(z)", "m(z)", "shared layer"),
+    ("x = input:5,3; y = lstm:4(x); z = y[0]", "[0]", "only a call's several outputs"),
+    ("x = input:5,3:batch=0", "batch=0", "batch=B"),
+])  # fmt: skip
+def test_mistakes_are_one_message_with_a_caret_under_the_statement(program, marked, words):
+    with pytest.raises(InputError) as caught:
+        summary_of(program)
+    message = str(caught.value)
+    assert words in message, message
+    lines = message.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("bad program, line 1")
+    start = lines[2].index("^")
+    assert lines[1][start : start + len(marked)] == marked, message
+
+
+def test_no_output_and_no_input_are_said():
+    with pytest.raises(InputError, match="no output"):
+        summary_of("x = input:5,3")
+    with pytest.raises(InputError, match="no input"):
+        summary_of("m = lstm:4")
+
+
+def test_hostile_programs_end_in_bounded_time():
+    deep = "x = input:5,3; y = " + "relu(" * (MAX_NESTING + 5) + "x" + ")" * (MAX_NESTING + 5)
+    with pytest.raises(ProgramError, match="nested more than"):
+        summary_of(deep)
+    long_name = "a" * 2**20
+    with pytest.raises(ProgramError) as caught:
+        summary_of(f"x = input:5,3; y = lstm:4({long_name})")
+    assert len(str(caught.value)) < 600
+    many = "x0 = input:4,3\n" + "\n".join(f"x{i} = dense:3(x{i - 1})" for i in range(1, 3000))
+    summary = summary_of(many)
+    assert len(summary.rows) == 3000 and summary.rows[-1].name == "dense_2998"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="xyz_=(),;:[] \n0123456789lstmdenseinputaddconcat", max_size=80))
+def test_any_text_is_a_graph_or_one_input_error(text):
+    try:
+        summary_of(text)
+    except InputError:
+        pass
+
+
+# The command line ---------------------------------------------------------------------
+
+
+def test_a_program_from_a_file_stdin_and_an_argument(tmp_path):
+    path = tmp_path / "seq2seq.rnn"
+    path.write_text(SEQ2SEQ)
+    from_file = cli("summary", "-f", str(path))
+    assert from_file.exit_code == 0 and "lstm_1 (LSTM)" in from_file.stdout and "Connected to" in from_file.stdout
+    assert cli("summary", "-", stdin=SEQ2SEQ).stdout == from_file.stdout
+    one_argument = cli("summary", "; ".join(line for line in SEQ2SEQ.splitlines()[1:]))
+    assert one_argument.stdout == from_file.stdout
+    several_arguments = cli("summary", *SEQ2SEQ.splitlines()[1:])
+    assert several_arguments.stdout == from_file.stdout
+
+
+def test_json_has_the_rows_connections_inputs_and_outputs():
+    result = cli("summary", "--json", SEQ2SEQ.replace("# keras-io lstm_seq2seq\n", ""))
+    document = json.loads(result.stdout)
+    assert [layer["type"] for layer in document["layers"]] == ["InputLayer", "InputLayer", "LSTM", "LSTM", "Dense"]
+    assert document["layers"][3]["connected_to"] == ["input_layer_1[0][0]", "lstm[0][1]", "lstm[0][2]"]
+    assert document["inputs"] == [{"tensor": "input_layer[0][0]", "shape": [None, None, 71]},
+                                  {"tensor": "input_layer_1[0][0]", "shape": [None, None, 93]}]  # fmt: skip
+    assert document["outputs"] == [{"tensor": "dense[0][0]", "shape": [None, None, 93]}]
+    assert document["total_params"] == 718_173
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-i", "10,5"], "leave out -i"),
+    (["--run"], "running graphs is not supported yet"),
+    (["--format", "plain"], "plain format"),
+])  # fmt: skip
+def test_what_graphs_do_not_take_is_refused(args, words):
+    result = cli("summary", "x = input:5,3; y = lstm:4(x)", *args)
+    assert result.exit_code == 2 and result.stdout == "" and words in result.stderr
+
+
+def test_a_mask_a_graph_drops_is_noted():
+    result = cli("summary", "x = input:6; e = embedding:9:3:mask_zero(x); f = flatten(e); y = dense:1(f)")
+    assert result.exit_code == 0 and "'flatten' (Flatten) drops the mask made by 'embedding'" in result.stderr
+
+
+# Real Keras's figures -------------------------------------------------------------------
+
+
+def graph_id(graph):
+    return graph["id"]
+
+
+@pytest.mark.skipif(not GRAPHS, reason="tests/fixtures/keras_graphs.json not made yet")
+def test_the_fixtures_cover_the_graphs_the_issue_names():
+    assert len(BUILT) >= 120 and len(REFUSED) >= 10
+    assert os.environ.get("KERAS_BACKEND", "jax")
+
+
+@pytest.mark.parametrize("graph", BUILT, ids=graph_id)
+def test_names_shapes_counts_and_connections_equal_keras(graph):
+    summary = summary_of(graph["program"], graph["name"])
+    rows = [{"name": row.name, "type": row.type, "output_shape": _json_shape(row.output_shape),
+             "params": row.params, "connected_to": list(row.connected_to)} for row in summary.rows]  # fmt: skip
+    keras = [{key: row[key] for key in ("name", "type", "output_shape", "params", "connected_to")}
+             for row in graph["rows"]]  # fmt: skip
+    assert rows == keras
+    assert (summary.total_params, summary.trainable_params, summary.non_trainable_params) == (
+        graph["total_params"], graph["trainable_params"], graph["non_trainable_params"])  # fmt: skip
+    assert [list(weight.shape) for row in summary.layers for weight in row.weights] == graph["weight_shapes"]
+
+
+@pytest.mark.parametrize("graph", BUILT, ids=graph_id)
+def test_the_table_equals_keras_character_for_character(graph):
+    summary = summary_of(graph["program"], graph["name"])
+    assert table(summary, 80) == graph["summary_80"]
+    assert table(summary, 120) == graph["summary_120"]
+
+
+@pytest.mark.parametrize("graph", REFUSED, ids=graph_id)
+def test_what_keras_refuses_is_bad_input(graph):
+    with pytest.raises(InputError):
+        summary_of(graph["program"], graph["name"])
+
+
+def _json_shape(shape):
+    return [list(one) for one in shape] if isinstance(shape, list) else list(shape)
