@@ -142,13 +142,28 @@ class Layer(Value):
         in order; the layer's own name comes last."""
         return (self.keras_name,)
 
+    def build_names(self) -> tuple[str, ...]:
+        """Name bases the counters consume when the layer is first called (the
+        layers Keras creates inside it as it builds), in order."""
+        return ()
+
     def several_outputs_flag(self) -> str | None:
         """The flag that gives the layer several outputs, when it has them."""
+        return None
+
+    def initial_states(self) -> tuple[int, int] | None:
+        """(how many states init=[...] gives it, the units of each), for a kind
+        that takes initial states."""
         return None
 
     def output_count(self) -> int:
         """How many tensors a call gives."""
         return 1
+
+    @classmethod
+    def takes_several(cls) -> bool:
+        """Whether it reads several tensors: its input shape is then the list of theirs."""
+        return cls.arity[1] != 1
 
     def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
         """A wrapper's layers inside, as Keras builds them: (Keras name, layer,
@@ -271,6 +286,9 @@ class Recurrent(Layer):
 
     def output_count(self) -> int:
         return 1 + (self.states if self.return_state else 0)
+
+    def initial_states(self) -> tuple[int, int] | None:
+        return self.states, self.units
 
     def weight_groups(self) -> tuple[str, ...]:
         return ("cell/vars",)  # an RNN layer's variables belong to its cell
@@ -477,6 +495,9 @@ class Bidirectional(Layer):
     def output_count(self) -> int:
         states = self.layer.output_count() - 1
         return (2 if self.merge_mode is None else 1) + 2 * states
+
+    def initial_states(self) -> tuple[int, int] | None:
+        return 2 * self.layer.states, self.layer.units  # the forward copy's, then the backward one's
 
     def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
         output, *states = self.layer.output_shapes(input_shape)
@@ -1131,6 +1152,10 @@ def broadcast_shapes(first: Shape, second: Shape) -> Shape:
     return tuple(shape)
 
 
+def _dim_text(dim: int | None, unknown: str = "T") -> str:
+    return unknown if dim is None else str(dim)
+
+
 def _shape_text(shape: Shape) -> str:
     return "(" + ", ".join(str(dim) for dim in shape) + ")"
 
@@ -1394,6 +1419,283 @@ class Softmax(ShapeKeeping):
         return (f"y = exp(x) / Σ exp(x), along axis {self.axis}",)
 
 
+class Dot(Layer):
+    """Keras's Dot: the dot products of two tensors' samples along ``axes`` (one
+    axis for both, or one each), optionally L2-normalised first (cosine)."""
+
+    def __init__(self, axes: tuple[int, ...] = (-1,), normalize: bool = False):
+        self.axes, self.normalize = axes, normalize
+
+    keras_type = "Dot"
+    keras_name = "dot"
+    flags = frozenset({"axes", "normalize"})
+    listed = True
+    arity = (2, 2)
+
+    def _axes(self, first: Shape, second: Shape) -> tuple[int, int]:
+        if len(self.axes) == 1:
+            axis = self.axes[0]
+            return (axis % len(first), axis % len(second)) if axis < 0 else (axis, axis)
+        return self.axes[0], self.axes[1]
+
+    def output_shape(self, input_shape: list) -> Shape:
+        first, second = input_shape
+        one, other = self._axes(first, second)
+        for axis, shape in ((one, first), (other, second)):
+            if not -len(shape) <= axis < len(shape) or axis % len(shape) == 0:
+                raise ShapeError(f"axes={','.join(map(str, self.axes))}: {axis} is not an axis after the batch of "
+                                 f"{_shape_text(shape)}")  # fmt: skip
+        if first[one] != second[other]:
+            raise ShapeError(f"its inputs {_shape_text(first)} and {_shape_text(second)} differ on the axes it "
+                             f"multiplies ({first[one]} at axis {one}, {second[other]} at axis {other}): Keras "
+                             "needs them equal")  # fmt: skip
+        kept = [dim for axis, dim in enumerate(first) if axis != one % len(first)]
+        kept += [dim for axis, dim in enumerate(second) if axis not in (0, other % len(second))]
+        return tuple(kept + [1] if len(kept) == 1 else kept)
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        return [None]
+
+    def mult_adds(self, input_shape: list) -> int | None:
+        first, second = input_shape
+        output = self.output_shape(input_shape)
+        size = _product(output[1:])
+        contracted = first[self._axes(first, second)[0]]
+        return None if size is None or contracted is None else _batch(first) * size * contracted
+
+    def mult_adds_terms(self, input_shape: list) -> tuple[str, str] | None:
+        first, second = input_shape
+        output = self.output_shape(input_shape)
+        return ("out · D", " · ".join(_dim_text(dim) for dim in output[1:]) + f" · "
+                f"{_dim_text(first[self._axes(first, second)[0]])}")  # fmt: skip
+
+    def equations(self) -> tuple[str, ...]:
+        normal = "x_1 and x_2 each divided by its L2 norm along that axis, then " if self.normalize else ""
+        return (f"y = {normal}the sum over axes {','.join(map(str, self.axes))} of x_1 · x_2, per sample",)
+
+    def shape_rule(self) -> str:
+        return "the dims of x_1 but its axis, then those of x_2 but the batch and its axis"
+
+
+class Attention(Layer):
+    """Keras's Attention (Luong): called on [query, value] or [query, value, key];
+    scores query · key (score=dot) or Σ tanh(query + key) (score=concat),
+    softmax over the value's steps, then the weighted sum of the values."""
+
+    def __init__(self, use_scale: bool = False, score_mode: str = "dot"):
+        self.use_scale, self.score_mode = use_scale, score_mode
+
+    keras_type = "Attention"
+    keras_name = "attention"
+    flags = frozenset({"scale", "score"})
+    choices = {"score": ("dot", "concat")}
+    listed = True
+    arity = (2, 3)
+
+    def output_shape(self, input_shape: list) -> Shape:
+        query, value = input_shape[0], input_shape[1]
+        return query[:-1] + value[-1:]
+
+    def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
+        # Keras's compute_mask returns convert_to_tensor(the query's mask): an operation of its own.
+        if masks[0] is None:
+            return [None]
+        return [graph.op("ConvertToTensor", [masks[0]], graph.shape(masks[0]))]
+
+    def weights(self, input_shape: list, convention: str = "keras") -> list[Weight]:
+        weights = [Weight("scale", (), "ones")] if self.use_scale else []
+        if self.score_mode == "concat":
+            weights.append(Weight("concat_score_weight", (), "ones"))
+        return weights
+
+    def mult_adds(self, input_shape: list) -> int | None:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        steps = _product([query[1], key[1]]) if len(query) == 3 and len(key) == 3 else None
+        if steps is None:
+            return None
+        return _batch(query) * steps * (key[-1] + value[-1])  # the scores, then the weighted sum
+
+    def mult_adds_terms(self, input_shape: list) -> tuple[str, str] | None:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        if len(query) != 3 or len(key) != 3:
+            return None
+        return ("Tq · Tv · (D_key + D_value)",
+                f"{_dim_text(query[1], 'Tq')} · {_dim_text(key[1], 'Tv')} · ({key[-1]} + {value[-1]})")  # fmt: skip
+
+    def equations(self) -> tuple[str, ...]:
+        score = ("scores = query · keyᵀ" if self.score_mode == "dot" else
+                 "scores = concat_score_weight · Σ_d tanh(query_d + key_d)")  # fmt: skip
+        if self.use_scale:
+            score += ", times scale" if self.score_mode == "dot" else " (query + key scaled by scale)"
+        return (score, "y = softmax(scores over the value's steps) · value (key = value when not given)")
+
+    def shape_rule(self) -> str:
+        return "(batch, Tq, value dim): a step per query step, the value's features"
+
+
+class AdditiveAttention(Attention):
+    """Keras's AdditiveAttention (Bahdanau): scores Σ scale · tanh(query + key)."""
+
+    def __init__(self, use_scale: bool = True):
+        self.use_scale = use_scale
+
+    keras_type = "AdditiveAttention"
+    keras_name = "additive_attention"
+    flags = frozenset({"noscale"})
+    choices = {}
+    score_mode = "additive"
+
+    def weights(self, input_shape: list, convention: str = "keras") -> list[Weight]:
+        return [Weight("scale", (input_shape[0][-1],), "glorot_uniform")] if self.use_scale else []
+
+    def equations(self) -> tuple[str, ...]:
+        scale = "scale · " if self.use_scale else ""
+        return (f"scores = Σ_d {scale}tanh(query_d + key_d), for every query step and key step",
+                "y = softmax(scores over the value's steps) · value (key = value when not given)")  # fmt: skip
+
+
+class MultiHeadAttention(Layer):
+    """Keras's MultiHeadAttention, called mha(query, value[, key]): ``num_heads``
+    projections of ``key_dim`` (queries, keys) and ``value_dim`` (values), scaled
+    dot-product attention in each, then one output projection."""
+
+    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, output_size: int | None = None,
+                 use_bias: bool = True):  # fmt: skip
+        self.num_heads, self.key_dim, self.value_dim = num_heads, key_dim, value_dim
+        self.output_size, self.use_bias = output_size, use_bias  # output_size: Keras's output_shape
+
+    keras_type = "MultiHeadAttention"
+    keras_name = "multi_head_attention"
+    positional = (Field("num_heads", "heads", "count"), Field("key_dim", "key dim", "count"))
+    flags = frozenset({"value_dim", "out", "nobias"})
+    arity = (2, 3)  # (in Keras 3.15 its node records no masks: each call works them out from its tensors)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        raise NotImplementedError  # several tensors: see output_shapes
+
+    def output_shapes(self, input_shape: list) -> tuple[Shape, ...]:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        if value[1:-1] != key[1:-1]:
+            raise ShapeError(f"its value {_shape_text(value)} and key {_shape_text(key)} differ in a dim other "
+                             "than the last: Keras needs them equal")  # fmt: skip
+        return (query[:-1] + ((self.output_size,) if self.output_size else query[-1:]),)
+
+    def build_names(self) -> tuple[str, ...]:
+        return ("softmax", "dropout")  # its Softmax and Dropout layers, made as it builds
+
+    def weights(self, input_shape: list, convention: str = "keras") -> list[Weight]:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim or self.key_dim
+        out = self.output_size or query[-1]
+        weights = []
+        for name, features, width in (("query", query[-1], key_dim), ("key", key[-1], key_dim),
+                                      ("value", value[-1], value_dim)):  # fmt: skip
+            weights.append(Weight(f"{name}/kernel", (features, heads, width), "glorot_uniform"))
+            if self.use_bias:
+                weights.append(Weight(f"{name}/bias", (heads, width)))
+        weights.append(Weight("attention_output/kernel", (heads, value_dim, out), "glorot_uniform"))
+        if self.use_bias:
+            weights.append(Weight("attention_output/bias", (out,)))
+        return weights
+
+    def mult_adds(self, input_shape: list) -> int | None:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        tq, tv = _product(query[1:-1]), _product(key[1:-1])
+        if tq is None or tv is None:
+            return None
+        heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim or self.key_dim
+        out = self.output_size or query[-1]
+        projections = tq * query[-1] * heads * key_dim + tv * (key[-1] * heads * key_dim + value[-1] * heads * value_dim)
+        attention = heads * tq * tv * (key_dim + value_dim)
+        return _batch(query) * (projections + attention + tq * heads * value_dim * out)
+
+    def mult_adds_terms(self, input_shape: list) -> tuple[str, str] | None:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim or self.key_dim
+        out = self.output_size or query[-1]
+        tq, tv = _dim_text(_product(query[1:-1]), "Tq"), _dim_text(_product(key[1:-1]), "Tv")
+        return ("Tq·Dq·h·k + Tv·(Dk·h·k + Dv·h·v) + h·Tq·Tv·(k + v) + Tq·h·v·O",
+                f"{tq}·{query[-1]}·{heads}·{key_dim} + {tv}·({key[-1]}·{heads}·{key_dim} + {value[-1]}·{heads}·"
+                f"{value_dim}) + {heads}·{tq}·{tv}·({key_dim} + {value_dim}) + {tq}·{heads}·{value_dim}·{out}")  # fmt: skip
+
+    def equations(self) -> tuple[str, ...]:
+        return ("per head h: Q = query · W_q[h], K = key · W_k[h], V = value · W_v[h]" + (" (plus biases)"
+                if self.use_bias else ""),  # fmt: skip
+                f"head_h = softmax(Q · Kᵀ / sqrt({self.key_dim})) · V",
+                "y = Σ_h head_h · W_o[h]" + (" + bias" if self.use_bias else ""))
+
+    def shape_rule(self) -> str:
+        return "the query's shape, its last dim the output size (out=, default the query's)"
+
+
+class RNN(Layer):
+    """Keras's generic RNN over a cell: RNN(LSTMCell(U)) computes what LSTM(U)
+    does, under another class and name; ``layer`` is that recurrent layer."""
+
+    def __init__(self, layer: Recurrent):
+        self.layer = layer
+
+    keras_type = "RNN"
+    keras_name = "rnn"
+    required_rank = 3
+    sequence_flag = "seq"
+    call_takes_mask = True
+    takes_initial_state = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return self.layer.output_shape(input_shape)
+
+    def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
+        return self.layer.output_shapes(input_shape)
+
+    def output_count(self) -> int:
+        return self.layer.output_count()
+
+    def several_outputs_flag(self) -> str | None:
+        return self.layer.several_outputs_flag()
+
+    def keeps_mask(self) -> bool:
+        return self.layer.keeps_mask()
+
+    def weights(self, input_shape: Shape, convention: str = "keras") -> list[Weight]:
+        return self.layer.weights(input_shape, convention)
+
+    def auto_names(self) -> tuple[str, ...]:
+        # The cell is constructed first: LSTMCell takes 'lstm_cell'.
+        return (self.layer.keras_name + "_cell" if self.layer.keras_name != "simple_rnn" else "simple_rnn_cell",
+                self.keras_name)  # fmt: skip
+
+    def weight_groups(self) -> tuple[str, ...]:
+        return self.layer.weight_groups()
+
+    def initial_states(self) -> tuple[int, int] | None:
+        return self.layer.initial_states()
+
+    def mult_adds(self, input_shape: Shape) -> int | None:
+        return self.layer.mult_adds(input_shape)
+
+    def mult_adds_terms(self, input_shape: Shape) -> tuple[str, str] | None:
+        return self.layer.mult_adds_terms(input_shape)
+
+    def equations(self) -> tuple[str, ...]:
+        return self.layer.equations()
+
+    def shape_rule(self) -> str:
+        return self.layer.shape_rule()
+
+    def directions(self) -> tuple[bool, ...]:
+        return self.layer.directions()
+
+    def output_activation(self) -> str | None:
+        return self.layer.output_activation()
+
+
 RECURRENT_KINDS: dict[str, type[Recurrent]] = {
     "simple": SimpleRNN,
     "rnn": SimpleRNN,
@@ -1405,6 +1707,7 @@ RECURRENT_KINDS: dict[str, type[Recurrent]] = {
 WRAPPED_KINDS: dict[type[Layer], dict[str, type[Layer]]] = {
     Bidirectional: RECURRENT_KINDS,
     TimeDistributed: {"dense": Dense},
+    RNN: RECURRENT_KINDS,
 }
 
 # Every kind word of the spec grammar, aliases included.
@@ -1446,6 +1749,11 @@ KINDS: dict[str, type[Layer]] = {
     "prelu": PReLU,
     "elu": ELU,
     "softmax": Softmax,
+    "dot": Dot,
+    "attention": Attention,
+    "additive_attention": AdditiveAttention,
+    "mha": MultiHeadAttention,
+    "cell": RNN,
 }
 ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchnorm", "ln": "layernorm"}
 
@@ -1454,5 +1762,5 @@ ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchno
 # refuse them by name (forward.check_runnable, pytorch.parts).
 GRAPH_KINDS: frozenset[type[Layer]] = frozenset(
     {Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Reshape, Permute, ReLU, LeakyReLU, PReLU, ELU,
-     Softmax}
+     Softmax, Dot, Attention, AdditiveAttention, MultiHeadAttention, RNN}
 )  # fmt: skip

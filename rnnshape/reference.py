@@ -10,7 +10,7 @@ from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS, Layer
 from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, written_form
 
 # How a flag's value is written, by the way the parser reads it.
-VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME", "axis": "A"}
+VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME", "axis": "A", "axes": "A[,B]"}
 
 
 def flag_form(flag: str, kind: type[Layer]) -> str:
@@ -215,6 +215,8 @@ def _keras_argument(flag: dict) -> str:
         return f"{flag['sets']}={value.capitalize()}"
     if how in ("count", "fraction", "axis"):
         return f"{flag['sets']}={value}"
+    if how == "axes":
+        return f"{flag['sets']}=({value.replace(',', ', ')})"
     return f'{flag["sets"]}="{value}"'
 
 

@@ -339,10 +339,16 @@ class _Engine:
             self.name_layers_built_before(number)
             self.call(number, call)
         model_nodes = self.model_nodes()
-        rows = self.table_rows(model_nodes)
         inputs = tuple(self.node_ref(ref) for ref in graph.inputs)
+        for number, call in enumerate(graph.calls):  # Keras: every output computable from the inputs alone
+            node = self.node_of_call[number]
+            if not call.arguments and node in model_nodes and Ref(node) not in inputs:
+                raise self.fail(number, "the model's outputs need this input, which is not among the model's "
+                                "inputs: add it to the inputs statement")  # fmt: skip
+        rows = self.table_rows(model_nodes)
         outputs = tuple(self.node_ref(ref) for ref in graph.outputs)
-        unused = [self.nodes[ref.call].name for ref in inputs if ref.call not in model_nodes]
+        reached = self.reached()
+        unused = [self.nodes[ref.call].name for ref in inputs if ref.call not in reached]
         notes = list(self.notes)
         for input_name in unused:
             notes.append(f"input '{input_name}' is not used by any output: Keras builds the model all the same, "
@@ -383,7 +389,7 @@ class _Engine:
         if not low <= len(arguments) <= (len(arguments) if high is None else high):
             raise self.fail(number, _arity_problem(layer, len(arguments), graph.sequential))
         # An input reads nothing: its rows show its own shape as the input's too.
-        input_shape = shapes if layer.listed else (shapes[0] if shapes else layer.output_shape(None))
+        input_shape = shapes if layer.takes_several() else (shapes[0] if shapes else layer.output_shape(None))
         if layer.required_rank is not None and len(input_shape) != layer.required_rank:
             if graph.sequential:
                 raise InputError(_rank_message(number, name, spec, input_shape, self.stack_rows()))
@@ -401,25 +407,26 @@ class _Engine:
             raise InputError(problem) if graph.sequential else self.fail(number, problem.split(": ", 1)[-1])
         if not spec.trainable:  # frozen: every weight of the layer stops training
             weights = tuple(weight.replace(trainable=False) for weight in weights)
-        if call.layer in self.first_call:  # a shared layer: called again, on tensors that fit its weights
+        if call.layer in self.first_call:  # a shared layer: its weights are those of its first call
             row = self.rows[name]
             if [weight.shape for weight in weights] != [weight.shape for weight in row.weights]:
                 first = self.graph.calls[self.first_call[call.layer]]
-                raise self.fail(number, f"this layer was built for an input of {format_shape(row.input_shapes[0])} "
-                                f"(its first call{_line(first)}) and cannot take {format_shape(input_shape)}: a "
-                                "shared layer's weights fit one feature size")  # fmt: skip
+                self.notes.append(f"'{name}' was built for an input of {format_shape(row.input_shapes[0])} (its "
+                                  f"first call{_line(first)}) and is called again on {format_shape(input_shape)}, "
+                                  "which its weights do not fit: Keras builds the model, and fails when it runs")  # fmt: skip
+            weights = row.weights
+        if call.layer not in self.first_call:
+            for base in layer.build_names():  # the layers Keras makes inside it as it builds take names
+                next_name(base, self.counters)
         argument_masks = [self.masks.get(ref) for ref in arguments]
-        # Keras hands the layer the mask of its one tensor argument (a list
-        # counts as one); with initial states there are two, and it hands none.
-        handed = layer.call_takes_mask and not init and len(arguments) >= 1
-        masks = tuple(mask for mask in argument_masks if mask is not None) if handed else ()
+        masks = _handed_masks(layer, argument_masks, bool(init))
         node_index = self.rows[name].node_count if name in self.rows else 0
         self.nodes.append(Node(name, node_index, arguments, init, masks, input_shape, outputs, bool(masks)))
         node = len(self.nodes) - 1
         self.node_of_call.append(node)
         if call.layer not in self.first_call:
             self.first_call[call.layer] = number
-            inner = () if layer.listed else _inner_rows(spec, input_shape, self.inner_base.get(call.layer, ""),
+            inner = () if layer.takes_several() else _inner_rows(spec, input_shape, self.inner_base.get(call.layer, ""),
                                                         self.convention)  # fmt: skip
             self.rows[name] = Row(name, spec, input_shape, outputs, weights, bool(masks), inner,
                                   input_shapes=(input_shape,))  # fmt: skip
@@ -465,19 +472,19 @@ class _Engine:
     def check_states(self, number: int, layer, input_shape: Shape, init: tuple[Ref, ...]) -> None:
         """init=[...]: each state must have the cell's state shape; Keras runs
         with more or fewer of them than the cell carries, and a note says so."""
-        cell = getattr(layer, "layer", layer)  # Bidirectional: its cell, a copy per direction
-        states = cell.states * (2 if cell is not layer else 1)
-        wanted = (input_shape[0], cell.units)
+        states, units = layer.initial_states()
+        name = self.layer_names[self.graph.calls[number].layer]
         for ref in init:
             shape = self.shape(ref)
-            if len(shape) != 2 or shape[1] != cell.units:
-                raise self.fail(number, f"init= gives a state of shape {format_shape(shape)}, but the cell's "
-                                f"states are {format_shape(wanted)}: {cell.units} units")  # fmt: skip
+            if len(shape) != 2:
+                raise self.fail(number, f"init= gives a state of shape {format_shape(shape)}, but a state is "
+                                f"(batch, units): {format_shape((input_shape[0], units))}")  # fmt: skip
+            if shape[1] != units:  # Keras builds it; the first run fails
+                self.notes.append(f"'{name}': init= gives a state of {shape[1]} units, but its cell has {units}: "
+                                  "Keras builds the model, and fails when it runs")  # fmt: skip
         if len(init) != states:
-            kind = f"{cell.keras_type}{' (both directions)' if cell is not layer else ''}"
-            self.notes.append(f"'{self.layer_names[self.graph.calls[number].layer]}': init= gives {len(init)} "
-                              f"state{'s' if len(init) != 1 else ''}, but a {kind} carries {states}; Keras runs "
-                              "it with those it is given")  # fmt: skip
+            self.notes.append(f"'{name}': init= gives {len(init)} state{'s' if len(init) != 1 else ''}, but "
+                              f"a {layer.keras_type} carries {states}; Keras builds it with those it is given")  # fmt: skip
 
     def duplicate(self, number: int, name: str) -> InputError:
         if self.graph.sequential:
@@ -493,8 +500,8 @@ class _Engine:
 
     # The model's rows -------------------------------------------------------------
 
-    def model_nodes(self) -> set[int]:
-        """The nodes the outputs depend on: the model's."""
+    def reached(self) -> set[int]:
+        """The nodes the outputs depend on."""
         seen: set[int] = set()
         stack = [ref.call for ref in (self.node_ref(ref) for ref in self.graph.outputs)]
         while stack:
@@ -502,7 +509,11 @@ class _Engine:
             if node not in seen:
                 seen.add(node)
                 stack.extend(ref.call for ref in self.nodes[node].reads)
-        return seen | {self.node_ref(ref).call for ref in self.graph.inputs}
+        return seen
+
+    def model_nodes(self) -> set[int]:
+        """The model's nodes: those the outputs depend on, and its inputs."""
+        return self.reached() | {self.node_ref(ref).call for ref in self.graph.inputs}
 
     def table_rows(self, model_nodes: set[int]) -> tuple[Row, ...]:
         """The summary's rows: a Sequential model's layers in order; a Functional
@@ -593,6 +604,16 @@ class _Engine:
                 return False
         names = [self.nodes[node].name for node in depths]
         return len(names) == len(set(names))
+
+
+def _handed_masks(layer, masks: list, init: bool) -> tuple[Ref, ...]:
+    """The masks Keras hands a call as ``mask=`` (keras/src/layers/layer.py,
+    __call__ step 6), which its node then reads: those of its one tensor
+    argument (a list counts as one), if its call takes a mask. Initial states
+    make a second argument, and then it hands none."""
+    if layer.call_takes_mask and (layer.listed or (len(masks) == 1 and not init)):
+        return tuple(mask for mask in masks if mask is not None)
+    return ()
 
 
 def _arity_problem(layer, given: int, stack: bool) -> str:

@@ -42,6 +42,13 @@ FLAGS = {
     "dropout": ("dropout", "fraction"),
     "recurrent_dropout": ("recurrent_dropout", "fraction"),
     "axis": ("axis", "axis"),
+    "axes": ("axes", "axes"),
+    "normalize": ("normalize", "on"),
+    "scale": ("use_scale", "on"),
+    "noscale": ("use_scale", "off"),
+    "score": ("score_mode", "choice"),
+    "value_dim": ("value_dim", "count"),
+    "out": ("output_size", "count"),
     # Every kind takes these; they describe the layer in the model, not the
     # layer itself, so they go on the LayerSpec.
     "frozen": ("trainable", "off"),
@@ -50,7 +57,8 @@ FLAGS = {
 MODEL_FLAGS = frozenset({"frozen", "name"})
 EXAMPLES = {"act": "act=relu", "recurrent_activation": "recurrent_activation=hard_sigmoid", "merge": "merge=sum",
             "pad": "pad=same", "reset_after": "reset_after=false", "stride": "stride=2", "dilation": "dilation=2",
-            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder", "axis": "axis=1"}  # fmt: skip
+            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder", "axis": "axis=1",
+            "axes": "axes=2,2", "score": "score=concat", "value_dim": "value_dim=16", "out": "out=32"}  # fmt: skip
 
 # Keras's argument names, as people type them, -> the spec's word for them.
 KERAS_ARGUMENTS = {
@@ -227,6 +235,11 @@ class _SpecReader:
             if not re.fullmatch(r"-?[0-9]{1,3}", field):
                 raise self.fail(self.next, f"{name} must be a whole number such as -1 or 2, got '{field}'")
             return int(field)
+        if value_type == "axes":
+            if not re.fullmatch(r"-?[0-9]{1,3}(,-?[0-9]{1,3})?", field):
+                raise self.fail(self.next, f"{name} is one axis or two joined by ',' (axes=1, axes=2,2), "
+                                           f"got '{field}'")  # fmt: skip
+            return tuple(int(part) for part in field.split(","))
         if value_type == "dims":
             return self.read_dims(field, name)
         if value_type == "activation":

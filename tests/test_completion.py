@@ -35,7 +35,8 @@ def test_kinds_cells_flags_and_values():
                                                 ("globalavg", "globalmax", "flatten", "batchnorm", "bn", "layernorm",
                                                  "ln", "maxpool", "avgpool", "masking", "concat", "add", "subtract",
                                                  "multiply", "average", "maximum", "minimum", "relu", "leakyrelu",
-                                                 "prelu", "elu", "softmax") else "")
+                                                 "prelu", "elu", "softmax", "dot", "attention",
+                                                 "additive_attention") else "")
                                         for word in KINDS}  # fmt: skip
     assert spec_candidates("bi:") == ["bi:gru:", "bi:lstm:", "bi:rnn:", "bi:simple:"]
     assert spec_candidates("td:") == spec_candidates("td:de") == ["td:dense:"]

@@ -48,7 +48,7 @@ def test_every_kind_explains_itself():
     specs = {"embedding": "embedding:9:3:mask_zero", "repeat": "repeat:3", "bi": "bi:gru:4:seq:merge=ave",
              "td": "td:dense:3", "dropout": "dropout:0.5", "activation": "activation:relu",
              "spatialdropout": "spatialdropout:0.5", "noise": "noise:0.1", "conv1d": "conv1d:4:3:pad=causal"}
-    specs.update({"reshape": "reshape:-1,2", "permute": "permute:2,1"})
+    specs.update({"reshape": "reshape:-1,2", "permute": "permute:2,1", "mha": "mha:2:4", "cell": "cell:gru:4"})
     for word in kind_words():
         spec = specs.get(word, f"{word}:4" if word in ("simple", "lstm", "gru", "dense") else word)
         dims = {"embedding": (6,), "repeat": (3,)}.get(word, (6, 3))

@@ -79,11 +79,13 @@ def test_every_kind_flag_merge_mode_and_activation_has_a_keras_case():
     from rnnshape.spec import FLAGS, kind_words
 
     words = set(specs.lower().replace(" ", ":").split(":"))
-    runnable = {word for word in kind_words() if KINDS[word] not in GRAPH_KINDS}  # axis is their flag
+    runnable = {word for word in kind_words() if KINDS[word] not in GRAPH_KINDS}
     assert runnable - {"bi", "td", "embedding"} <= words  # the wrappers and embedding by other words
     for word in ["bi:simple", "bi:lstm", "bi:gru", "td:dense", "emb:"]:
         assert word in specs
-    assert {flag for flag in FLAGS if flag not in ("name", "axis")} <= {word.split("=")[0] for word in words}
+    graph_flags = {flag for kind in GRAPH_KINDS for flag in kind.flags} - {flag for kind in KINDS.values()
+                                                                         if kind not in GRAPH_KINDS for flag in kind.flags}
+    assert {flag for flag in FLAGS if flag not in ("name",)} - graph_flags <= {word.split("=")[0] for word in words}
     for word in ["reset_after=false", "merge=sum", "merge=mul", "merge=ave", "merge=none", "pad=same",
                  "pad=causal", "name="]:
         assert word in specs

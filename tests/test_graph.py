@@ -127,7 +127,6 @@ def test_a_stack_is_not_taken_for_a_program(text):
     ("x = input:5,3; y = permute:1,1(x)", "permute:1,1(x)", "write each of 1 … 2 once"),
     ("x = input:5,3; y = lstm:4:seqq(x)", "seqq", "did you mean 'seq'?"),
     ("x = input:5,3; y = lstm:4(x); y2 = lstm:4:name=lstm(x)", "lstm:4:name=lstm(x)", "already taken"),
-    ("x = input:5,3; m = lstm:4; a = m(x); z = input:5,6; b = m(z)", "m(z)", "shared layer"),
     ("x = input:5,3; y = lstm:4(x); z = y[0]", "[0]", "only a call's several outputs"),
     ("x = input:5,3:batch=0", "batch=0", "batch=B"),
 ])  # fmt: skip
@@ -205,6 +204,18 @@ def test_json_has_the_rows_connections_inputs_and_outputs():
 def test_what_graphs_do_not_take_is_refused(args, words):
     result = cli("summary", "x = input:5,3; y = lstm:4(x)", *args)
     assert result.exit_code == 2 and result.stdout == "" and words in result.stderr
+
+
+@pytest.mark.parametrize("program, words", [
+    ("x = input:5,3; m = lstm:4; a = m(x); z = input:5,6; b = m(z)", "is called again on (None, 5, 6)"),
+    ("x = input:5,3; _, h, c = lstm:8:state(x); y = lstm:16(x, init=[h, c])", "a state of 8 units"),
+    ("x = input:5,3; _, h = gru:8:state(x); y = lstm:8(x, init=[h])", "gives 1 state, but a LSTM carries 2"),
+    ("x = input:5,3; z = input:4; y = lstm:8(x)\ninputs x, z", "input 'input_layer_1' is not used"),
+])  # fmt: skip
+def test_what_keras_builds_but_is_probably_a_mistake_is_noted(program, words):
+    """Keras 3.15 builds these (they fail when run); rnnshape prints the table and a note."""
+    result = cli("summary", program)
+    assert result.exit_code == 0 and "Model:" in result.stdout and words in result.stderr, result.stderr
 
 
 def test_a_mask_a_graph_drops_is_noted():

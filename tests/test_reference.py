@@ -43,10 +43,10 @@ def test_every_listed_flag_is_accepted_with_its_example_and_its_default_is_keras
     numbers = {"UNITS": "4", "RATE": "0.5", "TIMES": "3", "FILTERS": "4", "KERNEL_SIZE": "2", "POOL_SIZE": "2",
                "VOCABULARY_SIZE": "9", "OUTPUT_DIM": "3", "MASK_VALUE": "0", "STDDEV": "0.1",
                "ACTIVATION_NAME": "relu", "CELL": "dense", "SLOPE": "0.1", "TARGET_SHAPE": "9,2",
-               "DIMS": "2,1"}  # fmt: skip
+               "DIMS": "2,1", "HEADS": "2", "KEY_DIM": "4"}  # fmt: skip
     spec = ":".join(numbers.get(part, part) for part in base.split(":"))
-    if word == "bi":
-        spec = "bi:gru:4"  # the cell that takes every flag bi lists
+    if word in ("bi", "cell"):
+        spec = f"{word}:gru:4"  # the cell that takes every flag bi and cell list
     dims = {"embedding": (6,), "repeat": (3,)}.get(word, (6, 3))
     plain = one_layer(spec, dims).layers[0].spec.layer
     for flag in entry["flags"]:
@@ -59,7 +59,7 @@ def test_every_listed_flag_is_accepted_with_its_example_and_its_default_is_keras
             summary = one_layer(f"{spec}:{written}", dims)
         assert summary.rows  # it parses and builds
         if "default" in flag:
-            layer = plain.layer if word in ("bi", "td") and not hasattr(plain, flag["sets"]) else plain
+            layer = plain.layer if word in ("bi", "td", "cell") and not hasattr(plain, flag["sets"]) else plain
             assert getattr(layer, flag["sets"]) == flag["default"], (word, flag)
 
 
@@ -101,7 +101,7 @@ def codes(cell: str) -> list[str]:
 
 # A value for each placeholder of the sheet, to build a spec that must parse.
 PLACEHOLDERS = {"U": "4", "V": "9", "E": "3", "R": "0.5", "F": "4", "K": "2", "P": "2", "N": "3", "S": "0.1", "NAME": "relu",
-                "SHAPE": "9,2", "ORDER": "2,1", "SLOPE": "0.1"}  # fmt: skip
+                "SHAPE": "9,2", "ORDER": "2,1", "SLOPE": "0.1", "HEADS": "2", "KEY_DIM": "4"}  # fmt: skip
 
 
 def test_the_cheat_sheet_has_every_kind_cell_and_flag():

@@ -103,7 +103,8 @@ MINIMAL_SPECS = {
     "activation": "activation:tanh", "spatialdropout": "spatialdropout:0.5", "noise": "noise:0.5",
     "concat": "concat", "add": "add", "subtract": "subtract", "multiply": "multiply", "average": "average",
     "maximum": "maximum", "minimum": "minimum", "reshape": "reshape:-1,2", "permute": "permute:2,1", "relu": "relu",
-    "leakyrelu": "leakyrelu", "prelu": "prelu", "elu": "elu", "softmax": "softmax",
+    "leakyrelu": "leakyrelu", "prelu": "prelu", "elu": "elu", "softmax": "softmax", "dot": "dot:axes=1",
+    "attention": "attention", "additive_attention": "additive_attention", "mha": "mha:2:8", "cell": "cell:lstm:4",
 }  # fmt: skip
 
 
@@ -152,7 +153,7 @@ def error(text):
     ("dense:3:seq", "seq", ["does not apply to dense"]),
     ("dense:3:back", "back", ["does not apply"]),
     ("simple:3:merge=sum", "merge=sum", ["does not apply to simple", "it is for bi"]),
-    ("lstm:3:reset_after=false", "reset_after=false", ["does not apply to lstm", "bi, gru"]),
+    ("lstm:3:reset_after=false", "reset_after=false", ["does not apply to lstm", "bi, cell, gru"]),
     ("dropout:0.5:nobias", "nobias", ["does not apply to dropout"]),
     ("embedding:10:4:seq", "seq", ["does not apply to embedding"]),
     ("bi:3:back", "back", ["Keras refuses go_backwards"]),
