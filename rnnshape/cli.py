@@ -237,10 +237,10 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     if fmt == "plain" and not result.sequential:
         raise InputError("the plain format is Keras 2's layout of a Sequential model; for a graph use the table, "
                          "markdown, json or csv format")  # fmt: skip
-    if run_forward and not result.sequential:
-        raise InputError("--run runs stacks; running graphs is not supported yet")
-    run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
-               details=details) if run_forward else None  # fmt: skip
+    run = None
+    if run_forward:  # stacks only yet; a saved Functional chain runs as the stack it is
+        stack = result if result.sequential else infer_graph(_stack_only(graph, "--run"), result.convention, name)
+        run = _run(stack, dtype, seed or 0, run_options, show_progress=fmt != "json", details=details)
     for note in result.warnings:
         click.echo(f"note: {note}", err=True)
     statistics = run.statistics() if run else None
@@ -297,7 +297,7 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
         raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
                          "--save-weights: add --save-weights OUT.npz")  # fmt: skip
     graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    summary = _stack_only(infer_graph(graph, name=name), "code")
+    summary = infer_graph(_stack_only(graph, "code"), name=name)
     files = []
     if output_path is not None:
         files.append(("-o", output_path))
@@ -432,7 +432,7 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     if output_path is not None:
         fmt = output_format(output_path, fmt)
     graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    summary = _stack_only(infer_graph(graph, name=name), "plot")
+    summary = infer_graph(_stack_only(graph, "plot"), name=name)
     if output_path is not None:
         from .files import check_destinations
 
@@ -465,6 +465,15 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
     from .graph import looks_like_program, parse_program
     from .shapes import stack_graph
 
+    if model_path is not None:
+        given = [option for option, value in (("SPEC", specs), ("-f", spec_file), ("-i", input_text),
+                                              ("-t", timesteps), ("-d", input_dim), ("-b", batch)) if value]  # fmt: skip
+        if given:
+            raise InputError(f"--from reads the layers, input shape and batch from the model: leave out {given[0]}")
+        from .saved import read_model
+
+        saved = read_model(model_path)
+        return saved.model_graph(), name or saved.name
     text = from_file = None
     if model_path is None:
         _check_spec_arguments(specs, input_text)
@@ -476,33 +485,20 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
                 raise InputError(f"a program gives its inputs with input statements (x = input:10,5:batch=4): "
                                  f"leave out {given[0]}")  # fmt: skip
             return parse_program(text, comments=from_file), name
-    stack, dims, batch, name = _stack(specs, spec_file, text, from_file, input_text, timesteps, input_dim, batch,
-                                      model_path, name)  # fmt: skip
+    stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
+    dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
     return stack_graph(stack, dims, batch), name
 
 
-def _stack_only(summary, command: str):
-    """The summary of a stack: the commands that do not take graphs yet say so."""
-    if not summary.sequential:
+def _stack_only(graph, command: str):
+    """A graph as a stack, for the commands that do not take other graphs yet
+    (a saved Functional model that is a straight chain is a stack)."""
+    from .graph import as_stack
+
+    stack = as_stack(graph)
+    if stack is None:
         raise InputError(f"{command} takes stacks; graphs (programs) are not supported by {command} yet")
-    return summary
-
-
-def _stack(specs, spec_file, text, from_file, input_text, timesteps, input_dim, batch, model_path, name):
-    """(layer specs, input dims, batch, model name): from the spec text and the
-    input options, or from a saved model (--from), which carries all four."""
-    if model_path is not None:
-        given = [option for option, value in (("SPEC", specs), ("-f", spec_file), ("-i", input_text),
-                                              ("-t", timesteps), ("-d", input_dim), ("-b", batch)) if value]  # fmt: skip
-        if given:
-            raise InputError(f"--from reads the layers, input shape and batch from the model: leave out {given[0]}")
-        from .saved import read_model
-
-        saved = read_model(model_path)
-        return list(saved.specs), saved.dims, saved.batch, name or saved.name
-    stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
-    dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
-    return stack, dims, batch, name or "sequential"
+    return stack
 
 
 def _check_spec_arguments(specs: tuple[str, ...], input_text: str | None) -> None:

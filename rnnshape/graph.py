@@ -70,13 +70,33 @@ class Graph(Value):
     is a Keras ``Sequential`` (a stack) or a Functional model. ``constructed``:
     for each layer, how many calls were made before it was constructed (Keras
     names layers when they are constructed and the operations of masks when
-    they are called, from the same counters); None: all before any call."""
+    they are called, from the same counters); None: all before any call.
+    ``operation_names``: the names a saved model gives its mask operations, by
+    (Keras type, the tensors it reads as layer[node][tensor])."""
 
     def __init__(self, layers: tuple[LayerSpec, ...], calls: tuple[Call, ...], inputs: tuple[Ref, ...],
-                 outputs: tuple[Ref, ...], sequential: bool = False,
-                 constructed: tuple[int, ...] | None = None):  # fmt: skip
+                 outputs: tuple[Ref, ...], sequential: bool = False, constructed: tuple[int, ...] | None = None,
+                 operation_names: tuple[tuple[tuple[str, tuple[str, ...]], str], ...] = ()):  # fmt: skip
         self.layers, self.calls, self.inputs, self.outputs = layers, calls, inputs, outputs
-        self.sequential, self.constructed = sequential, constructed
+        self.sequential, self.constructed, self.operation_names = sequential, constructed, operation_names
+
+
+def as_stack(graph: Graph) -> Graph | None:
+    """A Functional model that is a straight chain (one input, each layer
+    called once on the one before, the last one's output the model's) as the
+    stack it computes; None for any other graph."""
+    if graph.sequential:
+        return graph
+    calls, layers = graph.calls, graph.layers
+    chained = (graph.inputs == (Ref(0),) and graph.outputs == (Ref(len(calls) - 1),) and not calls[0].arguments
+               and len({call.layer for call in calls}) == len(calls)
+               and all(call.arguments == (Ref(number - 1),) and not call.init for number, call in enumerate(calls)
+                       if number))  # fmt: skip
+    if not chained:
+        return None
+    specs = [layers[call.layer] for call in calls[1:]]
+    source = layers[calls[0].layer].layer
+    return chain(specs, source.shape, source.batch)
 
 
 def chain(specs: Sequence[LayerSpec], dims: tuple, batch: int | None = None) -> Graph:
@@ -491,3 +511,49 @@ def _skip_spaces(text: str, position: int) -> int:
 
 def _shown(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
+_WRITABLE_NAME = re.compile(r"[A-Za-z0-9_.+\-]+")
+
+
+def program_text(graph: Graph) -> str:
+    """A graph as a program that reads back as the same graph: an input
+    statement per input, a statement per call (a layer called more than once
+    declared first, so that its calls share it), then the inputs and outputs
+    statements. Every layer keeps its name (name=)."""
+    calls_of: dict[int, int] = {}
+    for call in graph.calls:
+        calls_of[call.layer] = calls_of.get(call.layer, 0) + 1
+    variables: dict[tuple[int, int], str] = {}
+    declared: dict[int, str] = {}
+    lines = []
+    for number, call in enumerate(graph.calls):
+        spec = graph.layers[call.layer]
+        if spec.name is not None and not _WRITABLE_NAME.fullmatch(spec.name):
+            raise InputError(f"the layer name '{printable(spec.name)[:MAX_SHOWN]}' cannot be written in a program "
+                             "(it holds a character other than letters, digits and _ . + -): rename the layer, "
+                             "or use --from directly")  # fmt: skip
+        text = spec.text
+        if isinstance(spec.layer, InputLayer) and spec.layer.batch is not None:
+            text += f":batch={spec.layer.batch}"
+        if spec.name is not None:
+            text += f":name={spec.name}"
+        outputs = spec.layer.output_count()
+        targets = [f"t{number}"] if outputs == 1 else [f"t{number}_{output}" for output in range(outputs)]
+        for output, target in enumerate(targets):
+            variables[(number, output)] = target
+        if not call.arguments and not call.init:
+            lines.append(f"{targets[0]} = {text}")
+            continue
+        if calls_of[call.layer] > 1:
+            if call.layer not in declared:
+                declared[call.layer] = f"layer{call.layer}"
+                lines.append(f"{declared[call.layer]} = {text}")
+            text = declared[call.layer]
+        arguments = [variables[(ref.call, ref.output)] for ref in call.arguments]
+        if call.init:
+            arguments.append("init=[" + ", ".join(variables[(ref.call, ref.output)] for ref in call.init) + "]")
+        lines.append(f"{', '.join(targets)} = {text}({', '.join(arguments)})")
+    lines.append("inputs " + ", ".join(variables[(ref.call, ref.output)] for ref in graph.inputs))
+    lines.append("outputs " + ", ".join(variables[(ref.call, ref.output)] for ref in graph.outputs))
+    return "\n".join(lines) + "\n"

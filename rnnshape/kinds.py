@@ -125,6 +125,8 @@ class Layer(Value):
     # "Connected to".
     call_takes_mask: ClassVar[bool] = False
     takes_initial_state: ClassVar[bool] = False  # a recurrent layer's init=[...]
+    # Keras's names of constructor arguments whose name here differs.
+    keras_arguments: ClassVar[dict[str, str]] = {}
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """The shape of the layer's (first) output."""
@@ -1571,6 +1573,7 @@ class MultiHeadAttention(Layer):
     positional = (Field("num_heads", "heads", "count"), Field("key_dim", "key dim", "count"))
     flags = frozenset({"value_dim", "out", "nobias"})
     arity = (2, 3)  # (in Keras 3.15 its node records no masks: each call works them out from its tensors)
+    keras_arguments = {"output_shape": "output_size"}
 
     def output_shape(self, input_shape: Shape) -> Shape:
         raise NotImplementedError  # several tensors: see output_shapes

@@ -22,8 +22,9 @@ from typing import Any
 
 from .errors import InputError, printable
 from .files import require_regular_file
-from .kinds import KINDS, WRAPPED_KINDS, Bidirectional, Layer, TimeDistributed
-from .spec import FLAGS, MODEL_FLAGS, LayerSpec, parse_spec
+from .graph import Call, Graph, Ref
+from .kinds import KINDS, RNN, WRAPPED_KINDS, Bidirectional, InputLayer, Layer, TimeDistributed
+from .spec import FLAGS, LayerSpec, parse_spec
 from .values import Value
 
 MAX_CONFIG_BYTES = 16 * 1024**2  # a config of thousands of layers takes a few MiB
@@ -35,27 +36,38 @@ IGNORED = {"name", "trainable", "dtype", "seed", "kernel_initializer", "recurren
            "activity_regularizer", "embeddings_regularizer", "beta_regularizer", "gamma_regularizer",
            "kernel_constraint", "recurrent_constraint", "bias_constraint", "embeddings_constraint",
            "beta_constraint", "gamma_constraint", "unit_forget_bias", "implementation", "momentum",
-           "noise_shape", "synchronized", "renorm_momentum", "renorm_clipping", "zero_output_for_mask"}  # fmt: skip
+           "noise_shape", "synchronized", "renorm_momentum", "renorm_clipping", "zero_output_for_mask",
+           "alpha_initializer", "alpha_regularizer", "alpha_constraint"}  # fmt: skip
 
 # Options whose Keras default is the only value rnnshape models.
 REQUIRED_DEFAULTS = {"data_format": "channels_last", "groups": 1, "keepdims": False, "epsilon": 0.001,
                      "center": True, "scale": True, "rms_scaling": False, "renorm": False, "axis": -1,
                      "quantization_config": None, "lora_rank": None, "lora_alpha": None, "sparse": False,
-                     "time_major": False}  # fmt: skip
+                     "time_major": False, "max_value": None, "threshold": 0.0, "negative_slope": 0.0, "alpha": 1.0,
+                     "shared_axes": None, "use_gate": False, "attention_axes": None, "sliding_window": None}  # fmt: skip
+
+# Options that act in training only, ignored where a kind has no flag for them (an attention's dropout).
+TRAINING_ONLY = {"dropout"}
 
 KERAS_CLASSES: dict[str, str] = {}  # Keras class name -> the spec's kind word
 for _word, _kind in KINDS.items():
     KERAS_CLASSES.setdefault(_kind.keras_type, _word)
 
-# A Keras argument -> the spec flag that sets it.
-FLAG_FOR_ARGUMENT = {argument: word for word, (argument, _how) in FLAGS.items() if word not in MODEL_FLAGS}
 
 
 class SavedModel(Value):
-    """What a saved model describes: its name, input dims and batch, and its layers."""
+    """What a saved model describes: its name, input dims and batch, and its
+    layers; a Functional model, its ``graph`` (then ``specs`` is empty)."""
 
-    def __init__(self, name: str, dims: tuple, batch: int | None, specs: tuple[LayerSpec, ...]):
-        self.name, self.dims, self.batch, self.specs = name, dims, batch, specs
+    def __init__(self, name: str, dims: tuple, batch: int | None, specs: tuple[LayerSpec, ...],
+                 graph: Graph | None = None):  # fmt: skip
+        self.name, self.dims, self.batch, self.specs, self.graph = name, dims, batch, specs, graph
+
+    def model_graph(self) -> Graph:
+        """The model as a graph: a Sequential model's stack, or the Functional graph."""
+        from .shapes import stack_graph
+
+        return self.graph if self.graph is not None else stack_graph(self.specs, self.dims, self.batch)
 
 
 def read_model(path: str) -> SavedModel:
@@ -117,8 +129,7 @@ def model_from_config(config: dict, path: str = "the model") -> SavedModel:
     if not isinstance(layers, list) or not layers or not all(isinstance(entry, dict) for entry in layers):
         raise InputError(f"{where} has no layers")
     if kind != "Sequential":
-        layers = _without_mask_ops(layers, where)
-        _check_chain(body, layers, where)
+        return _functional(body, layers, where)
     first = layers[0] if isinstance(layers[0], dict) else {}
     if first.get("class_name") != "InputLayer":
         raise InputError(f"{where} has no input layer: rnnshape needs the model's input shape")
@@ -135,6 +146,142 @@ def model_from_config(config: dict, path: str = "the model") -> SavedModel:
     return SavedModel(name if isinstance(name, str) else "sequential", dims, batch, tuple(specs))
 
 
+def _functional(body: dict, entries: list, where: str) -> SavedModel:
+    """A Functional model's graph: its layers, each call of each (its inbound
+    nodes), and its inputs and outputs. The operations Keras records to compute
+    masks (NotEqual, Any ...) are left out: rnnshape makes them again, as Keras
+    does when it loads the model."""
+    operation_names = _operation_names(entries)
+    entries = _without_mask_ops(entries, where)
+    frozen = body.get("trainable") is False  # a frozen model: every layer is
+    layers: list[LayerSpec] = []
+    number_of: dict[str, int] = {}  # layer name -> its number
+    for number, entry in enumerate(entries):
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            raise InputError(f"{where}: layer {number} is not a layer's configuration")
+        if entry.get("class_name") == "InputLayer":
+            dims, batch = _input(config, where)
+            name = config.get("name")
+            if not isinstance(name, str) or not name or "/" in name:
+                raise InputError(f"{where}: input {number} has no usable name")
+            dtype = "int32" if str(config.get("dtype", "")).startswith(("int", "uint")) else "float32"
+            text = "input:" + ",".join("None" if dim is None else str(dim) for dim in dims)
+            spec = LayerSpec(text, InputLayer(dims, batch, dtype), name)
+        else:
+            spec = _layer_spec(entry, number, where)
+            if frozen and spec.trainable:
+                spec = spec.replace(text=spec.text + ":frozen", trainable=False)
+        if spec.name in number_of:
+            raise InputError(f"{where}: two layers are named '{printable(spec.name)[:40]}'")
+        number_of[spec.name] = number
+        layers.append(spec)
+    # Each call: (layer, its node index) -> the tensors it reads, as (layer name, node, output).
+    pending = []
+    for number, entry in enumerate(entries):
+        nodes = entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            raise InputError(f"{where}: layer '{printable(str(layers[number].name))}' has unreadable inbound nodes")
+        if isinstance(layers[number].layer, InputLayer):
+            pending.append((number, 0, (), ()))
+            continue
+        for node_index, node in enumerate(nodes):
+            arguments, init = _node_tensors(node, f"{where}: layer '{printable(layers[number].name)}'")
+            pending.append((number, node_index, arguments, init))
+    calls: list[Call] = []
+    call_of: dict[tuple[str, int], int] = {}  # (layer name, node index) -> its call
+    while pending:  # in the configuration's order, each call after the calls it reads
+        ready = [item for item in pending if all((name, node) in call_of for name, node, _ in item[2] + item[3])]
+        if not ready:
+            missing = next(tensor for item in pending for tensor in item[2] + item[3]
+                           if (tensor[0], tensor[1]) not in call_of)  # fmt: skip
+            raise InputError(f"{where}: a layer reads '{printable(str(missing[0]))[:40]}' (call {missing[1]}), "
+                             "which the model does not make")  # fmt: skip
+        for number, node_index, arguments, init in ready:
+            refs = [tuple(Ref(call_of[(name, node)], output) for name, node, output in group)
+                    for group in (arguments, init)]  # fmt: skip
+            call_of[(layers[number].name, node_index)] = len(calls)
+            calls.append(Call(number, refs[0], refs[1]))
+        pending = [item for item in pending if (layers[item[0]].name, item[1]) not in call_of]
+    inputs = _endpoints(body.get("input_layers"), call_of, where, "input_layers")
+    outputs = _endpoints(body.get("output_layers"), call_of, where, "output_layers")
+    graph = Graph(tuple(layers), tuple(calls), inputs, outputs, sequential=False, operation_names=operation_names)
+    name = body.get("name", "functional")
+    first = layers[calls[inputs[0].call].layer].layer
+    return SavedModel(name if isinstance(name, str) else "functional", first.shape, first.batch, (), graph)
+
+
+def _operation_names(entries: list) -> tuple:
+    """The saved names of the mask operations, by (Keras type, what they read):
+    rnnshape makes the operations again and gives them these names, as Keras
+    does when it loads the model."""
+    names = []
+    for entry in entries:
+        config = entry.get("config")
+        if not str(entry.get("module", "")).startswith("keras.src.ops") or not isinstance(config, dict):
+            continue
+        nodes = entry.get("inbound_nodes")
+        node = nodes[0] if isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], dict) else {}
+        reads = []
+        for argument in node.get("args", []) if isinstance(node.get("args"), list) else []:
+            for one in argument if isinstance(argument, list) else [argument]:
+                history = one.get("config", {}).get("keras_history") if isinstance(one, dict) else None
+                if isinstance(history, list) and len(history) == 3:
+                    reads.append(f"{history[0]}[{history[1]}][{history[2]}]")
+        if isinstance(config.get("name"), str):
+            names.append(((str(entry.get("class_name")), tuple(reads)), config["name"]))
+    return tuple(names)
+
+
+def _node_tensors(node: Any, where: str) -> tuple[tuple, tuple]:
+    """The tensors a call reads, as (layer name, node index, output index): its
+    arguments (a list of them for a merge, and MultiHeadAttention's key), and
+    its initial states. Masks it is handed are left out: rnnshape derives them."""
+    if not isinstance(node, dict) or not isinstance(node.get("args", []), list):
+        raise InputError(f"{where} has an inbound node rnnshape cannot read")
+    arguments = []
+    for argument in node.get("args", []):
+        arguments += _tensors(argument, where)
+    kwargs = node.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise InputError(f"{where} has an inbound node rnnshape cannot read")
+    if kwargs.get("key") is not None:
+        arguments += _tensors(kwargs["key"], where)
+    init = _tensors(kwargs.get("initial_state"), where) if kwargs.get("initial_state") is not None else []
+    for key in kwargs:
+        if key not in ("mask", "training", "initial_state", "key", "query_mask", "value_mask", "key_mask"):
+            raise InputError(f"{where} is called with {printable(str(key))[:40]}=, which rnnshape does not model")
+    return tuple(arguments), tuple(init)
+
+
+def _tensors(value: Any, where: str) -> list:
+    """The Keras tensors in an argument: one, or a list of them."""
+    values = value if isinstance(value, list) else [value]
+    tensors = []
+    for one in values:
+        config = one.get("config") if isinstance(one, dict) and one.get("class_name") == "__keras_tensor__" else None
+        history = config.get("keras_history") if isinstance(config, dict) else None
+        if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
+                and all(_whole(number) for number in history[1:])):  # fmt: skip
+            raise InputError(f"{where} reads something that is not a Keras tensor: rnnshape reads graphs of layers")
+        tensors.append(tuple(history))
+    return tensors
+
+
+def _endpoints(value: Any, call_of: dict, where: str, key: str) -> tuple[Ref, ...]:
+    """The model's inputs or outputs, from [[layer name, node, output], ...]."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        value = [value]  # one tensor, written without the outer list
+    if not isinstance(value, list) or not value:
+        raise InputError(f"{where} has no {key}")
+    refs = []
+    for one in value:
+        if not (isinstance(one, list) and len(one) == 3 and (one[0], one[1]) in call_of and _whole(one[2])):
+            raise InputError(f"{where}: its {key} name a tensor the model does not make")
+        refs.append(Ref(call_of[(one[0], one[1])], one[2]))
+    return tuple(refs)
+
+
 def _without_mask_ops(layers: list, where: str) -> list:
     """A Functional config holds the operations that recompute masks (NotEqual,
     Any, ...) as nodes of their own; they feed only the layers' `mask`
@@ -149,28 +296,6 @@ def _without_mask_ops(layers: list, where: str) -> list:
         raise InputError(f"{where} computes with an operation ({printable(str(sorted(ops & read)[0]))[:40]}) "
                          "between its layers: rnnshape reads stacks of layers")  # fmt: skip
     return [entry for entry in layers if name(entry) not in ops]
-
-
-def _check_chain(body: dict, layers: list, where: str) -> None:
-    """A Functional model rnnshape can read: each layer called once, on the layer before it."""
-    previous = None
-    for entry in layers:
-        config = entry.get("config") if isinstance(entry, dict) else None
-        name = config.get("name") if isinstance(config, dict) else None
-        nodes = entry.get("inbound_nodes", []) if isinstance(entry, dict) else []
-        if previous is not None:
-            sources = _sources(nodes)
-            if sources != [previous]:
-                raise InputError(f"{where} is a Functional model that is not a straight chain (layer "
-                                 f"'{printable(str(name))}' reads {printable(str(sources))[:80]}): rnnshape "
-                                 "reads stacks of layers")  # fmt: skip
-        previous = name
-    outputs = body.get("output_layers")
-    if isinstance(outputs, list) and outputs and not isinstance(outputs[0], list):
-        outputs = [outputs]
-    if not isinstance(outputs, list) or not outputs or any(
-            not isinstance(output, list) or output[:2] != [previous, 0] for output in outputs):  # fmt: skip
-        raise InputError(f"{where} is a Functional model whose outputs are not its last layer's")
 
 
 def _sources(nodes: Any) -> list:
@@ -196,6 +321,10 @@ def _input(config: Any, where: str) -> tuple[tuple, int | None]:
         if config.get(option):
             raise InputError(f"{where}: a {option} input is not modelled by rnnshape")
     return tuple(shape[1:]), shape[0]
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _whole(value: Any) -> bool:
@@ -257,6 +386,8 @@ def layer_text(entry: dict, where: str) -> str:
     kind = KINDS[word]
     if kind is Bidirectional:
         return _bidirectional_text(config, where)
+    if kind is RNN:
+        return _rnn_text(config, where)
     if kind is TimeDistributed:
         inner = config.get("layer")
         inner_class = inner.get("class_name") if isinstance(inner, dict) else None
@@ -266,6 +397,18 @@ def layer_text(entry: dict, where: str) -> str:
         _only(config, {"layer"}, where)
         return "td:" + layer_text(inner, where)
     return ":".join([word] + _fields(kind, config, where))
+
+
+def _rnn_text(config: dict, where: str) -> str:
+    """RNN(LSTMCell(U), ...): cell:lstm:U with the cell's options and the RNN's."""
+    cell = config.get("cell")
+    cell_class = cell.get("class_name") if isinstance(cell, dict) else None
+    word = {"SimpleRNNCell": "simple", "LSTMCell": "lstm", "GRUCell": "gru"}.get(cell_class)
+    if word is None or not isinstance(cell.get("config"), dict):
+        raise InputError(f"{where} runs a {printable(str(cell_class))[:40]}: rnnshape's cell takes SimpleRNNCell, "
+                         "LSTMCell and GRUCell")  # fmt: skip
+    merged = {**cell["config"], **{key: value for key, value in config.items() if key != "cell"}}
+    return ":".join(["cell", word] + _fields(KINDS[word], merged, where))
 
 
 def _bidirectional_text(config: dict, where: str) -> str:
@@ -310,7 +453,7 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
     """The positional fields and flags of ``kind`` that ``config`` sets; what it
     sets that rnnshape does not model is refused by name."""
     _check_dtype(config, where)
-    values = {key: _scalar(value) for key, value in config.items()}
+    values = {kind.keras_arguments.get(key, key): _scalar(value) for key, value in config.items()}
     fields = []
     for field in kind.positional:
         value = values.pop(field.argument, field.default)
@@ -329,8 +472,10 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
             if value != REQUIRED_DEFAULTS[key] and not (key == "axis" and value in (-1, [-1])):
                 raise InputError(f"{where} sets {key}={printable(str(value))[:40]}, which rnnshape does not model")
             continue
-        flag = FLAG_FOR_ARGUMENT.get(key)
-        if flag is None or flag not in kind.flags:
+        flag = next((word for word in sorted(kind.flags) if FLAGS[word][0] == key), None)
+        if flag is None and key in TRAINING_ONLY:
+            continue
+        if flag is None:
             raise InputError(f"{where} sets {printable(key)[:40]}, which rnnshape does not model")
         if key in defaults and value == defaults[key]:
             continue  # the default: no flag
@@ -363,8 +508,8 @@ def _defaults(kind: type[Layer], fields: list[str]) -> dict:
 
 
 def _format(value: Any) -> str:
-    if isinstance(value, list) and value and all(_whole(one) or one == -1 for one in value):
-        return ",".join(map(str, value))  # Reshape's target_shape, Permute's dims
+    if isinstance(value, list) and value and all(_integer(one) for one in value):
+        return ",".join(map(str, value))  # Reshape's target_shape, Permute's dims, Dot's axes
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return printable(str(value))[:40]
     return repr(value) if isinstance(value, float) else str(value)
@@ -380,6 +525,8 @@ def _flag_text(flag: str, value: Any, where: str) -> str:
         return f"{flag}={'true' if value else 'false'}"
     if value is None and how == "choice":
         return f"{flag}=none"
+    if how == "axes" and isinstance(value, list) and len(value) == 2 and all(_integer(one) for one in value):
+        return f"{flag}={_format(value)}"
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise InputError(f"{where} sets {FLAGS[flag][0]} to {printable(str(value))[:40]}, which rnnshape does not "
                          "model")  # fmt: skip
@@ -394,6 +541,11 @@ def spec_line(saved: SavedModel) -> str:
 
     from .shapes import next_name
 
+    if saved.graph is not None:  # a Functional model: its program
+        from .graph import program_text
+
+        return (f"# model {saved.name}: rnnshape summary --name {shlex.quote(saved.name)} -f FILE\n"
+                + program_text(saved.graph).rstrip("\n"))  # fmt: skip
     tokens = ["-i", ",".join("None" if dim is None else str(dim) for dim in saved.dims)]
     if saved.batch is not None:
         tokens += ["-b", str(saved.batch)]

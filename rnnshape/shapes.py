@@ -310,6 +310,8 @@ class _Engine:
         self.rows: dict[str, Row] = {}  # by name, in the order the layers are built
         self.layer_names: list[str | None] = [None] * len(graph.layers)
         self.inner_base: dict[int, str] = {}  # layer number -> the automatic name its wrapped layer took
+        self.named = 0  # layers named so far, in construction order
+        self.saved_operations = dict(graph.operation_names)
         self.first_call: dict[int, int] = {}  # layer number -> the call that built it
         self.node_of_call: list[int] = []  # call number -> its node
         self.masks: dict[Ref, Ref | None] = {}  # tensor -> its mask's tensor
@@ -321,15 +323,15 @@ class _Engine:
     def name_layers_built_before(self, call: int) -> None:
         """Name the layers constructed before call number ``call`` (Keras names a
         layer when it is constructed, an operation when it is called)."""
-        constructed = self.graph.constructed
-        for number, spec in enumerate(self.graph.layers):
-            if self.layer_names[number] is None and (constructed is None or constructed[number] <= call):
-                layer = spec.layer
-                # name= takes no count, though a wrapped layer still takes one of its own type.
-                bases = layer.auto_names()[:-1] if spec.name else layer.auto_names()
-                automatic = [next_name(base, self.counters) for base in bases]
-                self.layer_names[number] = spec.name or automatic[-1]
-                self.inner_base[number] = automatic[0] if automatic else ""
+        constructed, layers = self.graph.constructed, self.graph.layers
+        while self.named < len(layers) and (constructed is None or constructed[self.named] <= call):
+            number, spec = self.named, layers[self.named]
+            self.named += 1
+            # name= takes no count, though a wrapped layer still takes one of its own type.
+            bases = spec.layer.auto_names()[:-1] if spec.name else spec.layer.auto_names()
+            automatic = [next_name(base, self.counters) for base in bases]
+            self.layer_names[number] = spec.name or automatic[-1]
+            self.inner_base[number] = automatic[0] if automatic else ""
 
     # The walk -------------------------------------------------------------------
 
@@ -463,7 +465,9 @@ class _Engine:
     def operation(self, keras_type: str, reads: tuple[Ref, ...], shape: Shape) -> Ref:
         """A Keras operation on ``reads``: a node and row of its own, named when it is made."""
         layer = Operation(keras_type, shape)
-        name = next_name(layer.keras_name, self.counters)
+        key = (keras_type, tuple(f"{self.nodes[ref.call].name}[{self.nodes[ref.call].node_index}][{ref.output}]"
+                                 for ref in reads))  # fmt: skip
+        name = self.saved_operations.get(key) or next_name(layer.keras_name, self.counters)
         inputs = [self.shape(ref) for ref in reads]
         self.nodes.append(Node(name, 0, reads, (), (), inputs, (shape,)))
         self.rows[name] = Row(name, LayerSpec("", layer, name), inputs, (shape,), (), input_shapes=(inputs,))
@@ -536,7 +540,11 @@ class _Engine:
             name = self.nodes[node].name
             layer_depth[name] = max(layer_depth.get(name, 0), depth)
         names = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_visit[name]))
-        return tuple(self.rows[name].replace(connected_to=self.connections(name, model_nodes)) for name in names)
+        calls: dict[str, list[int]] = {}
+        for number, node in enumerate(self.nodes):
+            if number in model_nodes:
+                calls.setdefault(node.name, []).append(number)
+        return tuple(self.rows[name].replace(connected_to=self.connections(calls.get(name, []))) for name in names)
 
     def walk(self) -> tuple[list[int], dict[str, int]]:
         """Keras's _build_map: nodes in post-order of a depth-first walk from the
@@ -576,15 +584,14 @@ class _Engine:
                     depths[ref.call] = max(depth + 1, depths.get(ref.call, 0))
         return depths
 
-    def connections(self, name: str, model_nodes: set[int]) -> tuple[str, ...]:
-        """Keras's 'Connected to' of a row: each tensor each of its calls in the
-        model reads, as layer[node][tensor]."""
+    def connections(self, calls: list[int]) -> tuple[str, ...]:
+        """Keras's 'Connected to' of a row: each tensor each of its ``calls``
+        in the model reads, as layer[node][tensor]."""
         connected = []
-        for number, node in enumerate(self.nodes):
-            if node.name == name and number in model_nodes:
-                for ref in node.reads:
-                    source = self.nodes[ref.call]
-                    connected.append(f"{source.name}[{source.node_index}][{ref.output}]")
+        for number in calls:
+            for ref in self.nodes[number].reads:
+                source = self.nodes[ref.call]
+                connected.append(f"{source.name}[{source.node_index}][{ref.output}]")
         return tuple(connected)
 
     def sequential_like(self, model_nodes: set[int]) -> bool:

@@ -198,12 +198,19 @@ def test_json_has_the_rows_connections_inputs_and_outputs():
 
 @pytest.mark.parametrize("args, words", [
     (["-i", "10,5"], "leave out -i"),
-    (["--run"], "running graphs is not supported yet"),
+    (["--run"], "not supported by --run yet"),
     (["--format", "plain"], "plain format"),
 ])  # fmt: skip
 def test_what_graphs_do_not_take_is_refused(args, words):
-    result = cli("summary", "x = input:5,3; y = lstm:4(x)", *args)
+    result = cli("summary", "x = input:5,3; z = input:5,3; y = add(x, z)", *args)
     assert result.exit_code == 2 and result.stdout == "" and words in result.stderr
+
+
+def test_a_chain_runs_as_the_stack_it_is():
+    program = cli("summary", "x = input:5,3; y = lstm:4(x); z = dense:2(y)", "--run", "--json")
+    stack = cli("summary", "-i", "5,3", "lstm:4", "dense:2", "--run", "--json")
+    assert program.exit_code == 0 and json.loads(program.stdout)["run"]["outputs"] == \
+        json.loads(stack.stdout)["run"]["outputs"]  # fmt: skip
 
 
 @pytest.mark.parametrize("program, words", [

@@ -16,6 +16,7 @@ from rnnshape import summarize
 from rnnshape.cli import main
 from rnnshape.render import View, render
 from rnnshape.saved import read_model
+from rnnshape.shapes import infer_graph
 
 TRAINABLE_TEXTS = [stack for stack in KERAS_STACKS if "trainable_80" in stack]
 WRAPPED = [stack for stack in KERAS_STACKS if any("inner" in layer for layer in stack["layers"])]
@@ -75,7 +76,7 @@ def test_inner_names_equal_the_saved_configs(model, tmp_path):
     path = tmp_path / "model.json"
     path.write_text(json.dumps(model["config"]))
     saved = read_model(str(path))
-    summary = summarize(list(saved.specs), saved.dims, saved.batch, name=saved.name)
+    summary = infer_graph(saved.model_graph(), name=saved.name)
     wrappers = {layer["config"]["name"]: layer["config"] for layer in wrapped_configs(model["config"])}
     for row in summary.rows:
         if row.name not in wrappers:
