@@ -198,7 +198,8 @@ def stack_options(command):
 @click.option("--save-weights", metavar="FILE.npz", shell_complete=_complete_file,
               help="Write the weights --run used, in the same layout.")
 @click.option("--input-data", metavar="FILE.npy", shell_complete=_complete_file,
-              help="Input for --run (default: random from --seed).")
+              help="Input for --run (default: random from --seed); for a model of several inputs an .npz with an "
+              "array per input, named as the inputs or arr_0, arr_1, ...")
 @click.option("--save-output", metavar="FILE", shell_complete=_complete_file,
               help="Write the output of --run: .npy data, or an .npz archive of every output when the last layer "
               "has several.")
@@ -237,10 +238,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     if fmt == "plain" and not result.sequential:
         raise InputError("the plain format is Keras 2's layout of a Sequential model; for a graph use the table, "
                          "markdown, json or csv format")  # fmt: skip
-    run = None
-    if run_forward:  # stacks only yet; a saved Functional chain runs as the stack it is
-        stack = result if result.sequential else infer_graph(_stack_only(graph, "--run"), result.convention, name)
-        run = _run(stack, dtype, seed or 0, run_options, show_progress=fmt != "json", details=details)
+    run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
+               details=details) if run_forward else None  # fmt: skip
     for note in result.warnings:
         click.echo(f"note: {note}", err=True)
     statistics = run.statistics() if run else None

@@ -36,10 +36,11 @@ import numpy as np
 
 from .activations import ACTIVATIONS, FEATURES, PER_VECTOR, gate_activation
 from .kinds import (
-    GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
-    Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization,
-    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, projection_block,
-    same_padding, window_length,
+    ELU, GRU, LSTM, RNN, Activation, Add, AdditiveAttention, Attention, Average, AveragePooling1D,
+    BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense, Dot, Dropout, Embedding, Flatten, GaussianNoise,
+    GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, LeakyReLU, Masking, Maximum, MaxPooling1D, Merge,
+    Minimum, MultiHeadAttention, Multiply, Permute, PReLU, ReLU, RepeatVector, Reshape, SimpleRNN, Softmax,
+    SpatialDropout1D, Subtract, TimeDistributed, projection_block, same_padding, window_length,
 )  # fmt: skip
 from .errors import InputError
 from .shapes import Summary
@@ -47,31 +48,59 @@ from .shapes import Summary
 Progress = Callable[[], None]  # called once per projection block and time step of every recurrent layer
 
 
-def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray,
+def forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.ndarray | list[np.ndarray],
             progress: Progress | None = None,
             observe: Observer | None = None) -> np.ndarray | list[np.ndarray]:  # fmt: skip
-    """Run the stack on ``inputs`` (batch first, as Keras takes them). The output is
-    batch first too: a transposed view of the last layer's buffer, as PyTorch's
-    batch_first output is, rather than a copy of it. A last layer with several
-    outputs (``state``, ``merge=none``) gives a list of them, in Keras's order.
-    ``observe(index, output)`` sees each layer's (first) output as it is made,
-    in this module's layout (the order of its axes is not the batch-first one)."""
-    if summary.rows[0].spec.layer.first_only:
-        x = inputs  # integer ids (batch, timesteps): the embedding lays out its own output
-    else:
-        # A view, not a copy: the first matrix product reads it as a transposed operand.
-        x = _features_first(inputs)
-    mask = None
-    for index, (row, arrays) in enumerate(zip(summary.rows, weights)):
-        layer = row.spec.layer
-        output = LAYERS[type(layer)](layer, arrays, x, mask, progress)
-        mask = _next_mask(layer, x, mask)
-        x = output
+    """Run the model on ``inputs`` (batch first, as Keras takes them: one array,
+    or a list of one per model input) with ``weights`` (one list per row of the
+    summary, in its order). Every node of the graph is run in order, as Keras's
+    Functional model runs them: an input, a layer's call (its tensors, its
+    initial states, and the masks of its tensors, as Keras hands them), or one
+    of the operations that compute masks. The output is batch first too (a
+    transposed view of the last buffer, as PyTorch's batch_first output is,
+    rather than a copy); several outputs (a stack whose last layer has
+    ``state``, a graph's several outputs) give a list, in Keras's order.
+    ``observe(index, output)`` sees each call's (first) output as it is made,
+    with the index of its row, in this module's layout (batch last)."""
+    given = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    rows = {row.name: number for number, row in enumerate(summary.rows)}
+    arrays = dict(zip((row.name for row in summary.rows), weights))
+    values: list[list | None] = []  # each node's outputs, batch last (None: not computed)
+    feeds = {ref.call: array for ref, array in zip(summary.inputs, given)}
+    for number, node in enumerate(summary.nodes):
+        if number in feeds:
+            values.append([_features_first(feeds[number])])
+            continue
+        if (node.operation is None and node.name not in rows) or not node.arguments or any(
+                values[ref.call] is None for ref in node.reads):  # fmt: skip
+            values.append(None)  # outside the model, or not computable from its inputs: Keras skips it too
+            continue
+        arguments = [values[ref.call][ref.output] for ref in node.arguments]
+        if node.operation is not None:  # the masks' arithmetic, even where no row shows it
+            values.append([OPERATIONS[node.operation.keras_type](node.operation, arguments)])
+            continue
+        layer = summary.rows[rows[node.name]].spec.layer
+        masks = [_mask_value(values, summary.nodes[ref.call].output_masks[ref.output]) for ref in node.arguments]
+        init = [values[ref.call][ref.output] for ref in node.init]
+        if layer.takes_several():
+            x, mask = arguments, masks
+        else:  # Keras hands a call its tensor's mask, but none when it has initial states too
+            x, mask = arguments[0], None if init else masks[0]
+        run = LAYERS[type(layer)]
+        output = run(layer, arrays[node.name], x, mask, progress, initial=init) if init else \
+            run(layer, arrays[node.name], x, mask, progress)  # fmt: skip
+        values.append(output if isinstance(output, list) else [output])
         if observe:
-            observe(index, x[0] if isinstance(x, list) else x)
-    if isinstance(x, list):
-        return [_batch_first(one) for one in x]
-    return _batch_first(x)
+            observe(rows[node.name], values[-1][0])
+    outputs = [_batch_first(values[ref.call][ref.output]) for ref in summary.outputs]
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _mask_value(values: list, ref) -> np.ndarray | None:
+    """A mask tensor's value, batch last, or None."""
+    if ref is None:
+        return None
+    return values[ref.call][ref.output] if values[ref.call] is not None else None
 
 
 Observer = Callable[[int, np.ndarray], None]  # (layer index, its output) as each layer finishes
@@ -95,22 +124,13 @@ def timed_forward(summary: Summary, weights: list[list[np.ndarray]], inputs: np.
 
 
 def _features_first(x: np.ndarray) -> np.ndarray:
-    return x.transpose(1, 2, 0) if x.ndim == 3 else x.T
+    """Batch first (Keras's layout) to batch last (this module's), as a view."""
+    return np.moveaxis(x, 0, -1)
 
 
 def _batch_first(x: np.ndarray) -> np.ndarray:
-    return x.transpose(2, 0, 1) if x.ndim == 3 else x.T
-
-
-def _next_mask(layer, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
-    """The mask after ``layer``, as Keras propagates it."""
-    if layer.mask_value is not None:  # Masking, Embedding(mask_zero): a new mask from the data
-        if x.dtype.kind in "iu":  # ids, batch first
-            return (x != layer.mask_value).T
-        return (x != layer.mask_value).any(axis=FEATURES)
-    if mask is None or not layer.supports_masking or not layer.keeps_mask():
-        return None
-    return mask
+    """Batch last to batch first, as a view."""
+    return np.moveaxis(x, -1, 0)
 
 
 def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -217,13 +237,21 @@ def _gate_weights(layer, kernel, recurrent_kernel, bias, gate_rows: slice, compl
     return scaled, gate, complemented
 
 
-def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_masked=False):
+def _start(initial: list | None, number: int, shape: tuple, dtype) -> np.ndarray:
+    """A state to start from: the given initial state (copied, in the run's
+    dtype: the loop writes into it), or zeros."""
+    if initial is None or number >= len(initial):
+        return np.zeros(shape, dtype)
+    return np.array(initial[number], dtype=dtype)  # (units, batch): batch last, as the states are
+
+
+def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_masked=False, initial=None):
     """h[t] = act(x[t] @ kernel + bias + h[t-1] @ recurrent_kernel)"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     act = ACTIVATIONS[layer.activation]
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
     H = _project_steps(x, kernel, progress)  # x[t] @ kernel, becoming h[t] in place
-    h = np.zeros(H.shape[1:], H.dtype)
+    h = _start(initial, 0, H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
     bias = _column(bias, H.dtype)
     steps = _Steps(len(H), layer.go_backwards, mask)
@@ -240,7 +268,7 @@ def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_maske
     return _result(layer, H, [h], mask, zero_masked)
 
 
-def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
+def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False, initial=None):
     """Gates i, f, c, o (Keras's order):
     i, f, o = recurrent_activation(x[t] @ W + h[t-1] @ U + b);  g = act(same, block c)
     C[t] = f * C[t-1] + i * g;  h[t] = o * act(C[t])"""
@@ -256,7 +284,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     bias = _column(bias, Z.dtype)
     batch, dtype = Z.shape[2], Z.dtype
     H = np.empty((len(Z), units, batch), dtype) if layer.return_sequences else None
-    h, c = np.zeros((units, batch), dtype), np.zeros((units, batch), dtype)
+    h, c = _start(initial, 0, (units, batch), dtype), _start(initial, 1, (units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
     steps = _Steps(len(Z), layer.go_backwards, mask)
     for t in steps.order:
@@ -282,7 +310,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False):
     return _result(layer, H, [h, c], mask, zero_masked)
 
 
-def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
+def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False, initial=None):
     """Gates z, r, h (Keras's order). reset_after (Keras's default), with the
     input bias b and the recurrent bias b' as the two rows of the bias:
     z, r = recurrent_activation(x[t] @ W + b + h[t-1] @ U + b')   (their blocks)
@@ -311,7 +339,7 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
     X = _project_steps(x, kernel, progress)
     batch, dtype = X.shape[2], X.dtype
     H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
-    h = np.zeros((units, batch), dtype)
+    h = _start(initial, 0, (units, batch), dtype)
     if layer.reset_after:
         recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
         recurrent = np.empty((3 * units, batch), dtype)
@@ -365,24 +393,28 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False):
 CELLS = {SimpleRNN: simple_rnn, LSTM: lstm, GRU: gru}
 
 
-def recurrent(layer, arrays, x, mask=None, progress=None):
-    """A recurrent layer: its output, and with return_state its final states after it."""
-    output, states = CELLS[type(layer)](layer, arrays, x, mask, progress)
+def recurrent(layer, arrays, x, mask=None, progress=None, initial=None):
+    """A recurrent layer: its output, and with return_state its final states
+    after it; ``initial``: its initial states, if it is given them."""
+    output, states = CELLS[type(layer)](layer, arrays, x, mask, progress, initial=initial)
     return [output, *states] if layer.return_state else output
 
 
-def bidirectional(layer: Bidirectional, arrays, x, mask=None, progress=None):
+def bidirectional(layer: Bidirectional, arrays, x, mask=None, progress=None, initial=None):
     """Keras's Bidirectional: the backward copy reads the sequence from its end;
     with return_sequences its output is flipped back into time order, so both
     directions line up at each t, then merged (merge_mode None: both returned).
-    With return_state the forward states follow, then the backward ones."""
+    With return_state the forward states follow, then the backward ones; the
+    initial states are the forward copy's, then the backward one's."""
     half = len(arrays) // 2
     cell = layer.layer
     run_cell = CELLS[type(cell)]
     zero_masked = cell.return_sequences  # Keras sets zero_output_for_mask on both copies
-    forward_out, forward_states = run_cell(cell, arrays[:half], x, mask, progress, zero_masked)
+    states = len(initial) // 2 if initial else 0
+    forward_out, forward_states = run_cell(cell, arrays[:half], x, mask, progress, zero_masked,
+                                           initial=initial[:states] if initial else None)  # fmt: skip
     backward_out, backward_states = run_cell(cell.replace(go_backwards=True), arrays[half:], x, mask,
-                                             progress, zero_masked)  # fmt: skip
+                                             progress, zero_masked, initial=initial[states:] if initial else None)  # fmt: skip
     if cell.return_sequences:
         backward_out = backward_out[::-1]
     if layer.merge_mode is None:
@@ -418,8 +450,8 @@ def time_distributed(layer: TimeDistributed, arrays, x, mask=None, progress=None
 
 
 def embedding(layer: Embedding, arrays, ids, mask=None, progress=None):
-    """Rows of the table for ids (batch, timesteps), laid out (timesteps, features, batch)."""
-    return np.ascontiguousarray(arrays[0][ids.T].transpose(0, 2, 1))
+    """Rows of the table for ids (timesteps, batch), laid out (timesteps, features, batch)."""
+    return np.ascontiguousarray(np.moveaxis(arrays[0][ids], -1, -2))
 
 
 # Convolution and pooling ------------------------------------------------------------
@@ -566,6 +598,224 @@ def identity(layer, arrays, x, mask=None, progress=None):
     return x  # dropout and noise act in training only
 
 
+# Graphs: the masks' operations, merges, reshaping, attention ------------------------
+#
+# A tensor of any rank is kept batch last: Keras's (batch, d1, ..., dk) as
+# (d1, ..., dk, batch), which for sequences is the (T, F, B) layout above.
+# Keras's axis a (counting the batch) is axis a - 1 here.
+
+
+def _axis(axis: int, ndim: int) -> int:
+    """Keras's axis of a batch-first tensor of ``ndim`` dims, in the batch-last layout."""
+    return axis % ndim - 1
+
+
+OPERATIONS: dict[str, Callable] = {
+    "NotEqual": lambda op, x: np.not_equal(x[0], op.argument),
+    "Any": lambda op, x: x[0].any(axis=_axis(op.argument, x[0].ndim)),
+    "LogicalOr": lambda op, x: np.logical_or(x[0], x[1]),
+    "ConvertToTensor": lambda op, x: x[0],
+    "OnesLike": lambda op, x: np.ones(x[0].shape, bool),
+    "ZerosLike": lambda op, x: np.zeros(x[0].shape, bool),
+    "ExpandDims": lambda op, x: np.expand_dims(x[0], _axis(op.argument, x[0].ndim + 1)),
+    "Concatenate": lambda op, x: np.concatenate(x, axis=_axis(op.argument, x[0].ndim)),
+}
+
+
+def _keras_mask(mask: np.ndarray | None, x: np.ndarray) -> np.ndarray | None:
+    """A (steps, batch) mask broadcast to a batch-last tensor's shape, as Keras
+    expands a mask over the features."""
+    return None if mask is None else np.broadcast_to(np.expand_dims(mask, -2), x.shape)
+
+
+def merge(layer: Merge, arrays, x: list, mask=None, progress=None):
+    """Keras's elementwise merges. Maximum and Minimum take the masks in: where
+    one input is masked, the other's value is taken (Keras's _apply_merge_op_and_or_mask);
+    Multiply reads a masked step as 1, and where every input has a mask, the
+    steps that all of them mask give 0."""
+    if isinstance(layer, Multiply):
+        masks = [_keras_mask(one, tensor) for one, tensor in zip(mask or [None] * len(x), x)]
+        output = output_mask = None
+        for tensor, one_mask in zip(x, masks):
+            if one_mask is not None:
+                tensor = np.where(one_mask, tensor, np.asarray(1, tensor.dtype))
+                output_mask = one_mask if output_mask is None else np.logical_or(output_mask, one_mask)
+            output = tensor if output is None else output * tensor
+        if all(one is not None for one in masks):
+            output = np.where(output_mask, output, np.asarray(0, output.dtype))
+        return output
+    if isinstance(layer, (Maximum, Minimum)):
+        operation = np.maximum if isinstance(layer, Maximum) else np.minimum
+        output = output_mask = None
+        for tensor, one_mask in zip(x, mask or [None] * len(x)):
+            one_mask = _keras_mask(one_mask, tensor)
+            if output is None:
+                output, output_mask = tensor, one_mask
+                continue
+            if one_mask is not None:
+                tensor = np.where(one_mask, tensor, output)
+            if output_mask is not None:
+                output = np.where(output_mask, output, tensor)
+            output_mask = np.logical_or(output_mask, one_mask) if one_mask is not None and output_mask is not None \
+                else None  # fmt: skip
+            output = operation(output, tensor)
+        return output
+    output = x[0]
+    for tensor in x[1:]:
+        if isinstance(layer, Subtract):
+            output = output - tensor
+        else:
+            output = output + tensor
+    return output / len(x) if isinstance(layer, Average) else output
+
+
+def concatenate(layer: Concatenate, arrays, x: list, mask=None, progress=None):
+    return np.concatenate(x, axis=_axis(layer.axis, x[0].ndim))
+
+
+def reshape(layer: Reshape, arrays, x, mask=None, progress=None):
+    """Keras's Reshape: the values of each sample, in order, in the target shape."""
+    batch = x.shape[-1]
+    return _features_first(np.ascontiguousarray(_batch_first(x)).reshape((batch,) + layer.target_shape))
+
+
+def permute(layer: Permute, arrays, x, mask=None, progress=None):
+    return x.transpose(tuple(dim - 1 for dim in layer.dims) + (x.ndim - 1,))
+
+
+def relu_layer(layer: ReLU, arrays, x, mask=None, progress=None):
+    return np.maximum(x, 0)
+
+
+def leaky_relu_layer(layer: LeakyReLU, arrays, x, mask=None, progress=None):
+    return np.where(x >= 0, x, layer.negative_slope * x)
+
+
+def elu_layer(layer: ELU, arrays, x, mask=None, progress=None):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def prelu(layer: PReLU, arrays, x, mask=None, progress=None):
+    """relu(x) - alpha · relu(-x), a slope per value of a sample."""
+    alpha = arrays[0][..., None]
+    return np.maximum(x, 0) - alpha * np.maximum(-x, 0)
+
+
+def softmax_layer(layer: Softmax, arrays, x, mask=None, progress=None):
+    """Keras's Softmax layer: masked positions get -1e9 before, and 0 after."""
+    axis = _axis(layer.axis, x.ndim)
+    full = None
+    if mask is not None:
+        full = _keras_mask(mask, x) if mask.ndim < x.ndim else mask
+        x = np.where(full, x, np.asarray(-1e9, x.dtype))
+    y = x - x.max(axis=axis, keepdims=True)
+    np.exp(y, out=y)
+    y /= y.sum(axis=axis, keepdims=True)
+    return y if full is None else np.where(full, y, np.asarray(0, y.dtype))
+
+
+def dot(layer: Dot, arrays, x: list, mask=None, progress=None):
+    """Keras's batch_dot of two samples along the layer's axes (optionally L2-normalised)."""
+    first, second = (_batch_first(one) for one in x)
+    axes = layer._axes(first.shape, second.shape)
+    axes = (axes[0] % first.ndim, axes[1] % second.ndim)
+    if layer.normalize:
+        first, second = (_l2_normalize(one, axis) for one, axis in zip((first, second), axes))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    one = ["z"] + list(letters[: first.ndim - 1])
+    other = ["z"] + list(letters[first.ndim - 1 : first.ndim + second.ndim - 2])
+    other[axes[1]] = one[axes[0]]
+    kept = [letter for number, letter in enumerate(one) if number != axes[0]]
+    kept += [letter for number, letter in enumerate(other) if number not in (0, axes[1])]
+    y = np.einsum(f"{''.join(one)},{''.join(other)}->{''.join(kept)}", first, second)
+    if y.ndim == 1:
+        y = y[:, None]
+    return _features_first(y)
+
+
+def _l2_normalize(x: np.ndarray, axis: int) -> np.ndarray:
+    """x · min(1 / sqrt(Σ x²), 1 / epsilon), as Keras normalises (epsilon 1e-7)."""
+    with np.errstate(divide="ignore"):
+        inverse = 1 / np.sqrt(np.sum(np.square(x), axis=axis, keepdims=True))
+    return x * np.minimum(inverse, np.asarray(1e7, x.dtype))
+
+
+def attention(layer: Attention, arrays, x: list, mask=None, progress=None):
+    """Keras's Attention and AdditiveAttention, batch first: scores of each
+    query step against each key step, the value's masked steps at -1e9,
+    softmax over them, the weighted sum of the values; masked query steps give 0."""
+    query, value = _batch_first(x[0]), _batch_first(x[1])
+    key = _batch_first(x[2]) if len(x) > 2 else value
+    masks = list(mask or []) + [None] * 3
+    query_mask, value_mask = masks[0], masks[1]
+    weights = list(arrays)
+    if isinstance(layer, AdditiveAttention):
+        scale = weights[0] if layer.use_scale else 1.0
+        scores = np.sum(scale * np.tanh(query[:, :, None, :] + key[:, None, :, :]), axis=-1)
+    elif layer.score_mode == "dot":
+        scores = np.matmul(query, np.swapaxes(key, -2, -1))
+        if layer.use_scale:
+            scores = scores * weights[0]
+    else:
+        scale = weights[0] if layer.use_scale else None
+        combined = query[:, :, None, :] + key[:, None, :, :]
+        scores = weights[-1] * np.sum(np.tanh(combined if scale is None else scale * combined), axis=-1)
+    if value_mask is not None:
+        padding = ~value_mask.T[:, None, :]  # (batch, 1, Tv)
+        scores = np.where(padding, scores - np.asarray(1e9, scores.dtype), scores)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    y = np.matmul(scores, value)
+    if query_mask is not None:
+        y = np.where(query_mask.T[:, :, None], y, np.asarray(0, y.dtype))
+    return _features_first(y)
+
+
+def multi_head_attention(layer: MultiHeadAttention, arrays, x: list, mask=None, progress=None):
+    """Keras's MultiHeadAttention on (batch, steps, features) tensors: per head,
+    softmax(Q · Kᵀ / sqrt(key_dim)) · V, masked where the query's or the
+    value's (key's) step is; then the output projection."""
+    query, value = _batch_first(x[0]), _batch_first(x[1])
+    key = _batch_first(x[2]) if len(x) > 2 else value
+    masks = list(mask or []) + [None] * 3
+    weights = list(arrays)
+    step = 2 if layer.use_bias else 1
+
+    def project(tensor, number):
+        kernel = weights[number * step]
+        y = np.einsum("btd,dhk->bthk", tensor, kernel)
+        return y + weights[number * step + 1] if layer.use_bias else y
+
+    q, k, v = project(query, 0), project(key, 1), project(value, 2)
+    scores = np.einsum("bshk,bthk->bhts", k, q / np.sqrt(np.asarray(layer.key_dim, q.dtype)))
+    allowed = None
+    query_mask, value_mask, key_mask = masks[0], masks[1], masks[2] if len(x) > 2 else masks[1]
+    if query_mask is not None or value_mask is not None or key_mask is not None:
+        batch, tq, tv = query.shape[0], query.shape[1], key.shape[1]
+        allowed = np.ones((batch, tq, tv), bool)
+        if query_mask is not None:
+            allowed &= query_mask.T[:, :, None]
+        if value_mask is not None:
+            allowed &= value_mask.T[:, None, :]
+        if key_mask is not None and len(x) > 2:
+            allowed &= key_mask.T[:, None, :]
+        scores = np.where(allowed[:, None], scores, np.asarray(np.finfo(scores.dtype).min * 0.7, scores.dtype))
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    heads = np.einsum("bhts,bshv->bthv", scores, v)
+    y = np.einsum("bthv,hvo->bto", heads, weights[3 * step])
+    if layer.use_bias:
+        y = y + weights[3 * step + 1]
+    return _features_first(y)
+
+
+def rnn(layer: RNN, arrays, x, mask=None, progress=None, initial=None):
+    """Keras's RNN over a cell: the recurrent layer it is."""
+    return recurrent(layer.layer, arrays, x, mask, progress, initial)
+
+
 LAYERS = {
     SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional,
     Dense: dense, TimeDistributed: time_distributed, Embedding: embedding,
@@ -574,15 +824,11 @@ LAYERS = {
     Flatten: flatten, RepeatVector: repeat_vector, BatchNormalization: batch_normalization,
     LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
     Dropout: identity, SpatialDropout1D: identity, GaussianNoise: identity,
+    Add: merge, Subtract: merge, Multiply: merge, Average: merge, Maximum: merge, Minimum: merge,
+    Concatenate: concatenate, Reshape: reshape, Permute: permute, ReLU: relu_layer, LeakyReLU: leaky_relu_layer,
+    ELU: elu_layer, PReLU: prelu, Softmax: softmax_layer, Dot: dot, Attention: attention,
+    AdditiveAttention: attention, MultiHeadAttention: multi_head_attention, RNN: rnn,
 }  # fmt: skip
-
-
-def check_runnable(summary: Summary) -> None:
-    """Refuse, before any work, a model with a kind the forward pass does not run yet."""
-    for row in summary.rows:
-        if type(row.spec.layer) not in LAYERS:
-            raise InputError(f"--run does not run {row.type} layers yet (layer '{row.name}'); the summary, "
-                             "explain and JSON describe them")  # fmt: skip
 
 
 def run_memory_bytes(summary: Summary, itemsize: int) -> int:
@@ -591,10 +837,14 @@ def run_memory_bytes(summary: Summary, itemsize: int) -> int:
     the reordered copies the cells make of theirs), the input, and for the
     busiest layer its input, its working buffers and its outputs (twice: the
     result and the buffer it is computed in)."""
-    elements = 2 * summary.total_params + math.prod(summary.input_shape)
+    elements = 2 * summary.total_params + sum(math.prod(shape) for shape in summary.input_shapes)
+    # A graph keeps every tensor a later call reads: at most all of them at once.
+    kept = sum(math.prod(shape) for node in summary.nodes for shape in node.outputs) if not summary.sequential else 0
     peak = 0
-    for row in summary.rows:
-        outputs = sum(math.prod(shape) for shape in row.outputs)
-        working = row.spec.layer.working_elements(row.input_shape)
-        peak = max(peak, math.prod(row.input_shape) + working + 2 * outputs)
-    return (elements + peak) * itemsize
+    for row in summary.layers:
+        for shape in row.input_shapes:
+            inputs = sum(map(math.prod, shape)) if isinstance(shape, list) else math.prod(shape)
+            outputs = sum(math.prod(one) for one in row.outputs)
+            working = row.spec.layer.working_elements(shape)
+            peak = max(peak, inputs + working + 2 * outputs)
+    return (elements + kept + peak) * itemsize

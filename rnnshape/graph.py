@@ -81,6 +81,16 @@ class Graph(Value):
         self.sequential, self.constructed, self.operation_names = sequential, constructed, operation_names
 
 
+def with_input_shapes(graph: Graph, shapes: Sequence[tuple]) -> Graph:
+    """The graph with its inputs' shapes (batch first) set to ``shapes``."""
+    layers = list(graph.layers)
+    for ref, shape in zip(graph.inputs, shapes):
+        number = graph.calls[ref.call].layer
+        source = layers[number].layer
+        layers[number] = layers[number].replace(layer=source.replace(shape=tuple(shape[1:]), batch=shape[0]))
+    return graph.replace(layers=tuple(layers))
+
+
 def as_stack(graph: Graph) -> Graph | None:
     """A Functional model that is a straight chain (one input, each layer
     called once on the one before, the last one's output the model's) as the
@@ -104,7 +114,10 @@ def chain(specs: Sequence[LayerSpec], dims: tuple, batch: int | None = None) -> 
     ids = bool(specs) and isinstance(specs[0].layer, Embedding)
     source = LayerSpec("input", InputLayer(tuple(dims), batch, "int32" if ids else "float32"))
     calls = [Call(0)] + [Call(number, (Ref(number - 1),)) for number in range(1, len(specs) + 1)]
-    return Graph((source, *specs), tuple(calls), (Ref(0),), (Ref(len(specs)),), sequential=True)
+    # A Sequential model's outputs are all of its last layer's (return_state: the output and the states).
+    last = specs[-1].layer.output_count() if specs else 1
+    outputs = tuple(Ref(len(specs), output) for output in range(last))
+    return Graph((source, *specs), tuple(calls), (Ref(0),), outputs, sequential=True)
 
 
 class ProgramError(InputError):
@@ -473,7 +486,6 @@ class _ProgramReader:
         if outputs is None:
             outputs = tuple(ref for binding in self.bindings if not binding.read
                             and isinstance(binding.value, _Tensors) for ref in binding.value.refs)  # fmt: skip
-            outputs = tuple(ref for ref in outputs if ref not in inputs)
         if not outputs:
             raise InputError("the program has no output: every tensor is read by a later statement; name the "
                              "model's outputs with a statement such as 'outputs y'")  # fmt: skip

@@ -95,9 +95,11 @@ class MaskOps(Protocol):
     def shape(self, tensor) -> Shape:
         """The shape of a tensor of the graph."""
 
-    def op(self, keras_type: str, reads: list, shape: Shape):
-        """Record a Keras operation (NotEqual, Any, ...) on ``reads``, as Keras
-        records one when compute_mask runs on symbolic tensors; its output tensor."""
+    def op(self, keras_type: str, reads: list, shape: Shape, argument: object = None):
+        """Record a Keras operation (NotEqual, Any, ...) on ``reads``, with its
+        ``argument`` (the value NotEqual compares with, the axis of Any ...), as
+        Keras records one when compute_mask runs on symbolic tensors; its
+        output tensor."""
 
 
 class Layer(Value):
@@ -691,7 +693,7 @@ class Embedding(Layer):
     def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
         if not self.mask_zero:
             return [None]
-        return [graph.op("NotEqual", [inputs[0]], graph.shape(inputs[0]))]  # ids != 0
+        return [graph.op("NotEqual", [inputs[0]], graph.shape(inputs[0]), 0)]  # ids != 0
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape + (self.output_dim,)
@@ -1073,7 +1075,7 @@ class Masking(ShapeKeeping):
     def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
         # any(x != mask_value, axis=-1): two operations on the layer's input
         shape = graph.shape(inputs[0])
-        return [graph.op("Any", [graph.op("NotEqual", [inputs[0]], shape)], shape[:-1])]
+        return [graph.op("Any", [graph.op("NotEqual", [inputs[0]], shape, self.mask_value)], shape[:-1], -1)]
 
     def equations(self) -> tuple[str, ...]:
         return (f"mask_t = any feature of x_t != {self.mask_value}: a step of {self.mask_value} throughout is padding",
@@ -1118,8 +1120,8 @@ class Operation(Layer):
     (NotEqual, Any, LogicalOr ...: the masks' arithmetic): a row of the
     summary, with its own automatic name and no weights."""
 
-    def __init__(self, keras_type: str, shape: Shape):
-        self.keras_type, self.shape = keras_type, shape  # type: ignore[misc]
+    def __init__(self, keras_type: str, shape: Shape, argument: object = None):
+        self.keras_type, self.shape, self.argument = keras_type, shape, argument  # type: ignore[misc]
         self.keras_name = snake_case(keras_type)  # type: ignore[misc]
 
     arity = (1, None)
@@ -1270,13 +1272,13 @@ class Concatenate(Layer):
             if mask is None:
                 full.append(graph.op("OnesLike", [tensor], shape))
             elif len(graph.shape(mask)) < len(shape):
-                expanded = graph.op("ExpandDims", [mask], graph.shape(mask) + (1,))
+                expanded = graph.op("ExpandDims", [mask], graph.shape(mask) + (1,), -1)
                 zeros = graph.op("ZerosLike", [tensor], shape)
                 full.append(graph.op("LogicalOr", [expanded, zeros], broadcast_shapes(graph.shape(expanded), shape)))
             else:
                 full.append(mask)
-        joined = graph.op("Concatenate", full, self.output_shape([graph.shape(mask) for mask in full]))
-        return [graph.op("Any", [joined], graph.shape(joined)[:-1])]
+        joined = graph.op("Concatenate", full, self.output_shape([graph.shape(mask) for mask in full]), self.axis)
+        return [graph.op("Any", [joined], graph.shape(joined)[:-1], -1)]
 
     def equations(self) -> tuple[str, ...]:
         return (f"y = [x_1, x_2, …] joined along axis {self.axis}",)
@@ -1760,9 +1762,9 @@ KINDS: dict[str, type[Layer]] = {
 }
 ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchnorm", "ln": "layernorm"}
 
-# The kinds of SPEC section 12 (graphs). Their shapes, names, weights and counts
-# are exact; the forward pass and the PyTorch code do not take them yet, and
-# refuse them by name (forward.check_runnable, pytorch.parts).
+# The kinds of SPEC section 12 (graphs), checked against Keras in graphs
+# (tests/fixtures/keras_graphs.json); the PyTorch code does not write them yet,
+# and says so (pytorch.parts).
 GRAPH_KINDS: frozenset[type[Layer]] = frozenset(
     {Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Reshape, Permute, ReLU, LeakyReLU, PReLU, ELU,
      Softmax, Dot, Attention, AdditiveAttention, MultiHeadAttention, RNN}

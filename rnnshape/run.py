@@ -22,13 +22,14 @@ import numpy as np
 
 from .errors import InputError
 from .files import Writer, check_destination, write_files
-from .forward import Progress, check_runnable, run_memory_bytes, timed_forward
+from .graph import with_input_shapes
+from .forward import Progress, run_memory_bytes, timed_forward
 from .kinds import Embedding
 from .render import readable_size
-from .shapes import Summary, format_shape, infer, summarize
+from .shapes import Summary, format_shape, infer_graph, summarize
 from .spec import LayerSpec, parse
 from .values import Value
-from .weights import initial_weights, load_weights, open_numpy_file
+from .weights import initial_weights, load_weights, open_input_data
 
 RUN_DTYPES = ("float32", "float64")
 ASSUMED_FLOPS_PER_SECOND = 5e9  # a modest machine's BLAS, to tell long runs from short ones
@@ -52,15 +53,16 @@ class RunPlan(Value):
     @property
     def time_steps(self) -> int:
         """How many times ``execute`` calls its progress callback: for each block
-        of the random input it draws, then as ``forward`` does."""
-        steps = sum(row.spec.layer.progress_steps(row.input_shape) for row in self.summary.rows)
-        return steps + len(self.input_blocks)
+        of the random input it draws, then as ``forward`` does (once per call of
+        a layer)."""
+        steps = sum(row.spec.layer.progress_steps(shape) for row in self.summary.layers for shape in row.input_shapes)
+        return steps + sum(len(self.input_blocks(number)) for number in range(len(self.summary.input_layers)))
 
-    @property
-    def input_blocks(self) -> range:
-        """The first sample of each block of random input drawn (none for a file or ids)."""
-        shape = self.summary.input_shape
-        if self.input_path is not None or self.summary.rows[0].spec.layer.first_only:
+    def input_blocks(self, number: int) -> range:
+        """The first sample of each block of the model's input ``number`` drawn at
+        random (none from a file, or for ids)."""
+        shape = self.summary.input_shapes[number]
+        if self.input_path is not None or self.summary.input_layers[number].dtype != "float32":
             return range(0)
         return range(0, shape[0], max(1, INPUT_BLOCK // max(1, math.prod(shape[1:]))))
 
@@ -160,21 +162,29 @@ def plan_run(
         declared = stack
     else:
         declared = summarize(parse(stack) if isinstance(stack, str) else stack, input_shape, batch_size)
-    check_runnable(declared)
+    declared_shapes = declared.input_shapes
     if input_path is not None:
-        shape = _input_file_shape(input_path, declared)
-    elif None in declared.input_shape[1:]:
-        raise InputError(f"the input {format_shape(declared.input_shape)} has None timesteps: give --input-data "
-                         "FILE.npy to run on real data, or fixed timesteps with -i T,D")  # fmt: skip
+        shapes = [entry[1] for entry in _input_file_entries(input_path, declared)]
     else:
-        shape = (declared.input_shape[0] or 1,) + declared.input_shape[1:]
-    if shape == declared.input_shape:
+        for shape in declared_shapes:
+            if None in shape[1:] and declared.sequential:
+                raise InputError(f"the input {format_shape(shape)} has None timesteps: give --input-data FILE.npy to "
+                                 "run on real data, or fixed timesteps with -i T,D")  # fmt: skip
+            if None in shape[1:]:
+                raise InputError(f"the input {format_shape(shape)} has a None dim: give --input-data FILE.npz (an "
+                                 "array per input) to run on real data, or fixed dims in its input statement")  # fmt: skip
+        batches = {shape[0] for shape in declared_shapes} - {None}
+        batch = batches.pop() if len(batches) == 1 else 1
+        shapes = [(shape[0] or batch,) + shape[1:] for shape in declared_shapes]
+    if len({shape[0] for shape in shapes}) > 1:
+        raise InputError(f"the inputs have different batch sizes {sorted({shape[0] for shape in shapes})}: a model "
+                         "runs every input on the same samples")  # fmt: skip
+    if list(shapes) == list(declared_shapes):
         concrete = declared
-    elif shape[1:] == declared.input_shape[1:]:  # only the batch is filled in
-        concrete = declared.with_batch(shape[0])
-    else:  # the data's timesteps fill in a None: lengths after them may change
-        concrete = infer([row.spec for row in declared.rows], shape[1:], shape[0], declared.convention,
-                         declared.model)  # fmt: skip
+    elif all(shape[1:] == want[1:] for shape, want in zip(shapes, declared_shapes)):  # only the batch is filled in
+        concrete = declared.with_batch(shapes[0][0])
+    else:  # the data's dims fill in a None: the shapes after them may change
+        concrete = infer_graph(with_input_shapes(declared.graph, shapes), declared.convention, declared.model)
     plan = RunPlan(concrete, dtype, input_path, seed)
     limit = default_memory_limit() if max_memory is None else max_memory
     needed = plan.memory_bytes
@@ -208,64 +218,95 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
         output, seconds = timed_forward(summary, weights, inputs, progress, observe if details else None)
     outputs = output if isinstance(output, list) else [output]
     shapes = [array.shape for array in outputs]
-    if shapes != list(summary.rows[-1].outputs):  # the two halves of rnnshape disagree: a bug
-        raise AssertionError(f"forward pass returned {shapes}, shape engine predicted {summary.rows[-1].outputs}")
+    if shapes != list(summary.output_shapes):  # the two halves of rnnshape disagree: a bug
+        raise AssertionError(f"forward pass returned {shapes}, shape engine predicted {summary.output_shapes}")
     return RunResult(plan, weights, inputs, outputs, seconds, layers, weights_path)
 
 
-def _random_input(plan: RunPlan, progress: Progress | None = None) -> np.ndarray:
+def _id_limits(summary: Summary) -> list[int | None]:
+    """For each model input of integer ids, the smallest vocabulary among the
+    embeddings that read it (the ids must be below it); None for a float input."""
+    limits: list[int | None] = []
+    for ref, source in zip(summary.inputs, summary.input_layers):
+        readers = [summary.rows[number].spec.layer for node in summary.nodes if ref in node.arguments
+                   for number, row in enumerate(summary.rows) if row.name == node.name]  # fmt: skip
+        sizes = [reader.input_dim for reader in readers if isinstance(reader, Embedding)]
+        limits.append(min(sizes) if source.dtype != "float32" and sizes else None)
+    return limits
+
+
+def _random_input(plan: RunPlan, progress: Progress | None = None) -> list[np.ndarray]:
+    """An input per model input: ids below the vocabulary, or standard normal values."""
     rng = np.random.default_rng([plan.seed, 1])  # stream 1 of the seed: the input
-    first = plan.summary.rows[0].spec.layer
-    shape = plan.summary.input_shape
-    if isinstance(first, Embedding):
-        return rng.integers(0, first.input_dim, size=shape)
-    # Drawn a block of samples at a time (the same numbers as in one draw): the
-    # float64 draws stay small, Ctrl-C acts and the progress bar moves between blocks.
-    inputs = np.empty(shape, plan.dtype)
-    blocks = plan.input_blocks
-    for start in blocks:
-        inputs[start : start + blocks.step] = rng.standard_normal((min(blocks.step, shape[0] - start),) + shape[1:])
-        if progress:
-            progress()
+    inputs = []
+    for number, (shape, limit) in enumerate(zip(plan.summary.input_shapes, _id_limits(plan.summary))):
+        if limit is not None:
+            inputs.append(rng.integers(0, limit, size=shape))
+            continue
+        # Drawn a block of samples at a time (the same numbers as in one draw): the
+        # float64 draws stay small, Ctrl-C acts and the progress bar moves between blocks.
+        values = np.empty(shape, plan.dtype)
+        blocks = plan.input_blocks(number)
+        for start in blocks:
+            values[start : start + blocks.step] = rng.standard_normal((min(blocks.step, shape[0] - start),) + shape[1:])
+            if progress:
+                progress()
+        inputs.append(values)
     return inputs
 
 
-def _input_file_shape(path: str, declared: Summary) -> tuple[int, ...]:
-    """The shape of an .npy file, read from its header, checked against the stack."""
-    array = _open_npy(path, mmap_mode="r")
-    shape = array.shape
-    expected = declared.input_shape
-    first = declared.rows[0].spec.layer
-    if len(shape) != len(expected) or any(dim != want for dim, want in zip(shape, expected) if want is not None):
-        raise InputError(f"--input-data '{path}' has shape {shape}, but the stack takes "
-                         f"{format_shape(expected)} (None: any size)")  # fmt: skip
-    if 0 in shape:
-        raise InputError(f"--input-data '{path}' has shape {shape}: every dim must be at least 1")
-    if isinstance(first, Embedding):
-        if array.dtype.kind not in "iu":
-            raise InputError(f"--input-data '{path}' has dtype {array.dtype}, but an embedding reads integer ids")
-    elif array.dtype.kind not in "fiu":
-        raise InputError(f"--input-data '{path}' has dtype {array.dtype}; the input must be real numbers")
-    return shape
+def _input_file_entries(path: str, declared: Summary) -> list[tuple[str, tuple, np.dtype]]:
+    """(member name, shape, dtype) of the array of each model input in an .npy
+    file (one input) or an .npz archive (keys: the input layers' names, or
+    arr_0, arr_1 ... in input order), read from their headers and checked
+    against the model before any data is read."""
+    names = [declared.nodes[ref.call].name for ref in declared.inputs]
+    expected = declared.input_shapes
+    with open_input_data(path) as source:
+        if source.single is not None:
+            if len(names) > 1:
+                raise InputError(f"--input-data '{path}' is one array, but the model has {len(names)} inputs "
+                                 f"({', '.join(names)}): give an .npz with an array for each")  # fmt: skip
+            entries = [(None, *source.single)]
+        else:
+            keys = names if all(name in source.members for name in names) else \
+                [f"arr_{number}" for number in range(len(names))]  # fmt: skip
+            missing = [key for key in keys if key not in source.members]
+            if missing or len(source.members) != len(keys):
+                raise InputError(f"--input-data '{path}' holds arrays named {', '.join(sorted(source.members)[:6])}; "
+                                 f"the model takes {len(keys)}: name them {', '.join(names)} (the inputs' names) "
+                                 "or arr_0, arr_1, ... in input order, as np.savez(FILE, *inputs) writes")  # fmt: skip
+            entries = [(key, *source.members[key]) for key in keys]
+    for (key, shape, dtype), want, source_layer, name in zip(entries, expected, declared.input_layers, names):
+        label = f"--input-data '{path}'" + (f" ({key})" if key else "")
+        taker = "the stack" if declared.sequential else f"the input '{name}'"
+        if len(shape) != len(want) or any(dim != wanted for dim, wanted in zip(shape, want) if wanted is not None):
+            raise InputError(f"{label} has shape {shape}, but {taker} takes {format_shape(want)} (None: any size)")
+        if 0 in shape:
+            raise InputError(f"{label} has shape {shape}: every dim must be at least 1")
+        if source_layer.dtype != "float32" and dtype.kind not in "iu":
+            raise InputError(f"{label} has dtype {dtype}, but an embedding reads integer ids")
+        if dtype.kind not in "fiub":
+            raise InputError(f"{label} has dtype {dtype}; the input must be real numbers")
+    return entries
 
 
-def _load_input(plan: RunPlan) -> np.ndarray:
-    array = _open_npy(plan.input_path)
-    first = plan.summary.rows[0].spec.layer
-    if isinstance(first, Embedding):
-        if array.min() < 0 or array.max() >= first.input_dim:
-            raise InputError(f"--input-data '{plan.input_path}' holds ids from {array.min()} to {array.max()}, "
-                             f"but the embedding's vocabulary is 0..{first.input_dim - 1}")  # fmt: skip
-        return array.astype(np.intp)
-    return array.astype(plan.dtype)
-
-
-def _open_npy(path: str, mmap_mode: str | None = None) -> np.ndarray:
-    array = open_numpy_file(path, "--input-data", mmap_mode)
-    if not isinstance(array, np.ndarray):
-        array.close()
-        raise InputError(f"--input-data '{path}' is an .npz archive; give one array saved with np.save")
-    return array
+def _load_input(plan: RunPlan) -> list[np.ndarray]:
+    entries = _input_file_entries(plan.input_path, plan.summary)
+    inputs = []
+    with open_input_data(plan.input_path) as source:
+        for (key, _shape, _dtype), limit, name in zip(entries, _id_limits(plan.summary),
+                                                      [plan.summary.nodes[ref.call].name for ref in plan.summary.inputs]):  # fmt: skip
+            array = source.read(key)
+            if limit is not None:
+                if array.size and (array.min() < 0 or array.max() >= limit):
+                    which = "" if plan.summary.sequential else f" for '{name}'"
+                    raise InputError(f"--input-data '{plan.input_path}' holds ids from {array.min()} to {array.max()}"
+                                     f"{which}, but the embedding's vocabulary is 0..{limit - 1}")  # fmt: skip
+                inputs.append(array.astype(np.intp))
+            else:
+                inputs.append(array.astype(plan.dtype))
+    return inputs
 
 
 def outputs_writer(outputs: list[np.ndarray]) -> Writer:
@@ -284,7 +325,7 @@ def save_outputs(path: str, outputs: list[np.ndarray], option: str = "--save-out
 
 def _flops(summary: Summary) -> int:
     """Two per multiply-add of the matrix products (those whose size is known)."""
-    return 2 * sum(row.spec.layer.mult_adds(row.input_shape) or 0 for row in summary.rows)
+    return 2 * sum(row.mult_adds or 0 for row in summary.layers)
 
 
 def _meminfo(key: str, pages: str) -> int | None:

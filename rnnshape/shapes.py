@@ -11,7 +11,7 @@ import math
 from typing import Iterable, Sequence
 
 from .errors import InputError, ShapeError
-from .graph import Call, Graph, Ref, chain
+from .graph import Call, Graph, Ref, chain, with_input_shapes
 from .kinds import CONVENTIONS, Embedding, InputLayer, Operation, Shape, Weight
 from .spec import LayerSpec, parse
 from .values import Value
@@ -91,9 +91,11 @@ class Summary(Value):
 
     def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras",
                  warnings: tuple[str, ...] = (), nodes: tuple[Node, ...] = (), inputs: tuple[Ref, ...] = (),
-                 outputs: tuple[Ref, ...] = (), sequential: bool = True, connected: bool = False):  # fmt: skip
+                 outputs: tuple[Ref, ...] = (), sequential: bool = True, connected: bool = False,
+                 graph: Graph | None = None):  # fmt: skip
         self.model, self.input_shape, self.rows, self.convention = model, input_shape, rows, convention
         self.warnings, self.nodes, self.inputs, self.outputs = warnings, nodes, inputs, outputs
+        self.graph = graph  # what it was worked out from
         self.sequential = sequential  # a Keras Sequential model (a stack), else a Functional one
         self.connected = connected  # whether the table has Keras's 'Connected to' column
 
@@ -102,6 +104,12 @@ class Summary(Value):
         """The rows of layers, in the table's order, which is Keras's
         get_weights() order: without the inputs and the operations."""
         return tuple(row for row in self.rows if not isinstance(row.spec.layer, (InputLayer, Operation)))
+
+    @property
+    def input_layers(self) -> tuple[InputLayer, ...]:
+        """The model's inputs, in order, as InputLayers (their shapes and dtypes)."""
+        graph = self.graph
+        return tuple(graph.layers[graph.calls[ref.call].layer].layer for ref in graph.inputs)
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -154,8 +162,12 @@ class Summary(Value):
                                input_shapes=tuple(map(batched, row.input_shapes)))  # fmt: skip
 
         nodes = tuple(node.replace(input_shape=None if node.input_shape is None else batched(node.input_shape),
-                                   outputs=tuple(map(batched, node.outputs))) for node in self.nodes)  # fmt: skip
-        return self.replace(input_shape=batched(self.input_shape), rows=tuple(map(with_batch, self.rows)), nodes=nodes)
+                                   outputs=tuple(map(batched, node.outputs)),
+                                   operation=node.operation and node.operation.replace(shape=batched(node.operation.shape)))
+                      for node in self.nodes)  # fmt: skip
+        graph = self.graph and with_input_shapes(self.graph, [batched(shape) for shape in self.input_shapes])
+        return self.replace(input_shape=batched(self.input_shape), rows=tuple(map(with_batch, self.rows)), nodes=nodes,
+                            graph=graph)
 
     def _tensor(self, ref: Ref) -> dict:
         """A model input or output for JSON: the tensor as Keras names it
@@ -277,10 +289,12 @@ class Node(Value):
     reaches its call."""
 
     def __init__(self, name: str, node_index: int, arguments: tuple[Ref, ...], init: tuple[Ref, ...],
-                 masks: tuple[Ref, ...], input_shape, outputs: tuple[Shape, ...],
-                 masked: bool = False):  # fmt: skip
+                 masks: tuple[Ref, ...], input_shape, outputs: tuple[Shape, ...], masked: bool = False,
+                 output_masks: tuple[Ref | None, ...] = (), operation: Operation | None = None):  # fmt: skip
         self.name, self.node_index, self.arguments, self.init, self.masks = name, node_index, arguments, init, masks
         self.input_shape, self.outputs, self.masked = input_shape, outputs, masked
+        self.output_masks = output_masks or (None,) * len(outputs)  # the mask of each output (a tensor)
+        self.operation = operation  # for a mask operation
 
     @property
     def reads(self) -> tuple[Ref, ...]:
@@ -296,8 +310,8 @@ class _Ops:
     def shape(self, tensor: Ref) -> Shape:
         return self.engine.shape(tensor)
 
-    def op(self, keras_type: str, reads: list, shape: Shape) -> Ref:
-        return self.engine.operation(keras_type, tuple(reads), shape)
+    def op(self, keras_type: str, reads: list, shape: Shape, argument: object = None) -> Ref:
+        return self.engine.operation(keras_type, tuple(reads), shape, argument)
 
 
 class _Engine:
@@ -358,7 +372,7 @@ class _Engine:
         shapes = tuple(self.shape(ref) for ref in inputs)
         return Summary(model, shapes[0], rows, self.convention, tuple(notes), nodes=tuple(self.nodes),
                        inputs=inputs, outputs=outputs, sequential=graph.sequential,
-                       connected=not self.sequential_like(model_nodes))  # fmt: skip
+                       connected=not self.sequential_like(model_nodes), graph=graph)  # fmt: skip
 
     def node_ref(self, ref: Ref) -> Ref:
         return Ref(self.node_of_call[ref.call], ref.output)
@@ -449,6 +463,7 @@ class _Engine:
                                   "the layers after it see padding as data")  # fmt: skip
             return
         made = layer.output_masks(_Ops(self), list(arguments), masks, outputs)
+        self.nodes[node] = self.nodes[node].replace(output_masks=tuple(made))
         for ref, mask in zip(refs, made):
             if mask is not None:
                 self.masks[ref] = mask
@@ -462,14 +477,14 @@ class _Engine:
             return f"layer {self.node_of_call.index(node) if node in self.node_of_call else node} '{name}'"
         return f"'{name}'"
 
-    def operation(self, keras_type: str, reads: tuple[Ref, ...], shape: Shape) -> Ref:
+    def operation(self, keras_type: str, reads: tuple[Ref, ...], shape: Shape, argument: object = None) -> Ref:
         """A Keras operation on ``reads``: a node and row of its own, named when it is made."""
-        layer = Operation(keras_type, shape)
+        layer = Operation(keras_type, shape, argument)
         key = (keras_type, tuple(f"{self.nodes[ref.call].name}[{self.nodes[ref.call].node_index}][{ref.output}]"
                                  for ref in reads))  # fmt: skip
         name = self.saved_operations.get(key) or next_name(layer.keras_name, self.counters)
         inputs = [self.shape(ref) for ref in reads]
-        self.nodes.append(Node(name, 0, reads, (), (), inputs, (shape,)))
+        self.nodes.append(Node(name, 0, reads, (), (), inputs, (shape,), operation=layer))
         self.rows[name] = Row(name, LayerSpec("", layer, name), inputs, (shape,), (), input_shapes=(inputs,))
         return Ref(len(self.nodes) - 1, 0)
 

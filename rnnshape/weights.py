@@ -192,16 +192,18 @@ def load_npz(path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
     return loaded
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple, where: str) -> np.ndarray:
-    """One .npy member, its header checked against ``shape`` before its data is read."""
+def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple, where: str, kinds: str = "f") -> np.ndarray:
+    """One .npy member, its header checked against ``shape`` (and its dtype
+    against ``kinds``, NumPy's letters) before its data is read."""
     info = archive.getinfo(name)
     try:
         with archive.open(info) as member:
             found, fortran_order, dtype = _npy_header(member, where)
             if found != tuple(shape):
                 raise InputError(f"{where} has shape {found}, but the stack needs {tuple(shape)}")
-            if dtype.kind != "f":
-                raise InputError(f"{where} has dtype {dtype}; weights must be floating point")
+            if dtype.kind not in kinds:
+                raise InputError(f"{where} has dtype {dtype}; " + ("weights must be floating point" if kinds == "f"
+                                 else "it must be numbers"))  # fmt: skip
             size = math.prod(shape) * dtype.itemsize
             if info.file_size != member.tell() + size:
                 raise InputError(f"{where} is {info.file_size} bytes in the archive, but its header says "
@@ -213,6 +215,63 @@ def _read_member(archive: zipfile.ZipFile, name: str, shape: tuple, where: str) 
         raise InputError(f"{where} ends early: the file is damaged")
     array = np.frombuffer(data, dtype=dtype)
     return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+class InputData:
+    """The arrays of --input-data: one .npy (``single``: its shape and dtype),
+    or an .npz (``members``: each array's shape and dtype by name), known from
+    their headers before any data is read; ``read(name)`` reads one (None:
+    the .npy). Nothing is unpickled, and an archive member that claims more
+    data than it holds is refused before it is decompressed."""
+
+    MAX_MEMBERS = 1000
+
+    def __init__(self, path: str):
+        self.path, self.archive, self.single, self.members = path, None, None, {}
+        where = f"--input-data '{path}'"
+        require_regular_file(path, "--input-data")
+        try:
+            if zipfile.is_zipfile(path):
+                self.archive = zipfile.ZipFile(path)
+                infos = self.archive.infolist()
+                if len(infos) > self.MAX_MEMBERS:
+                    raise InputError(f"{where} holds {len(infos)} files, more than a model has inputs")
+                for info in infos:
+                    name = info.filename.removesuffix(".npy")
+                    with self.archive.open(info) as member:
+                        shape, _order, dtype = _npy_header(member, f"{where} ({printable(name)[:40]})")
+                    self.members[name] = (shape, dtype)
+            else:
+                array = open_numpy_file(path, "--input-data", mmap_mode="r")
+                self.single = (tuple(array.shape), array.dtype)
+                del array
+        except InputError:
+            self.close()
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            self.close()
+            raise InputError(f"cannot read {where}: {printable(str(error))[:200]}") from None
+
+    def read(self, name: str | None) -> np.ndarray:
+        if name is None:
+            return np.asarray(open_numpy_file(self.path, "--input-data"))
+        shape, _dtype = self.members[name]
+        return _read_member(self.archive, f"{name}.npy", shape, f"--input-data '{self.path}' ({name})", "fiub")
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def __enter__(self) -> InputData:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_input_data(path: str) -> InputData:
+    """The arrays of --input-data ``path``; see InputData."""
+    return InputData(path)
 
 
 def _not_an_archive(path: str) -> InputError:

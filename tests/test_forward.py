@@ -257,11 +257,3 @@ def test_only_windows_that_see_the_input_are_visited(size, stride, dilation, bef
     assert sum(view.sum() for view in views) == pytest.approx(
         sum(x[t] for k in range(size) for j in range(length)
             if 0 <= (t := k * dilation + j * stride - before) < steps))  # every real step read counts once
-
-
-@pytest.mark.parametrize("spec", ["relu", "leakyrelu:0.1", "prelu", "elu", "softmax", "reshape:5,3", "permute:2,1"])
-def test_a_kind_the_forward_pass_does_not_run_yet_is_refused_by_name(spec):
-    from rnnshape.run import plan_run
-
-    with pytest.raises(InputError, match=r"--run does not run \w+ layers yet"):
-        plan_run(f"lstm:3:seq {spec}", (5, 2))

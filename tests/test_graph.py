@@ -143,7 +143,7 @@ def test_mistakes_are_one_message_with_a_caret_under_the_statement(program, mark
 
 def test_no_output_and_no_input_are_said():
     with pytest.raises(InputError, match="no output"):
-        summary_of("x = input:5,3")
+        summary_of("x = input:5,3; inputs x")  # every tensor is read: the input by its statement
     with pytest.raises(InputError, match="no input"):
         summary_of("m = lstm:4")
 
@@ -198,7 +198,6 @@ def test_json_has_the_rows_connections_inputs_and_outputs():
 
 @pytest.mark.parametrize("args, words", [
     (["-i", "10,5"], "leave out -i"),
-    (["--run"], "not supported by --run yet"),
     (["--format", "plain"], "plain format"),
 ])  # fmt: skip
 def test_what_graphs_do_not_take_is_refused(args, words):
@@ -217,7 +216,7 @@ def test_a_chain_runs_as_the_stack_it_is():
     ("x = input:5,3; m = lstm:4; a = m(x); z = input:5,6; b = m(z)", "is called again on (None, 5, 6)"),
     ("x = input:5,3; _, h, c = lstm:8:state(x); y = lstm:16(x, init=[h, c])", "a state of 8 units"),
     ("x = input:5,3; _, h = gru:8:state(x); y = lstm:8(x, init=[h])", "gives 1 state, but a LSTM carries 2"),
-    ("x = input:5,3; z = input:4; y = lstm:8(x)\ninputs x, z", "input 'input_layer_1' is not used"),
+    ("x = input:5,3; z = input:4; y = lstm:8(x)\ninputs x, z\noutputs y", "input 'input_layer_1' is not used"),
 ])  # fmt: skip
 def test_what_keras_builds_but_is_probably_a_mistake_is_noted(program, words):
     """Keras 3.15 builds these (they fail when run); rnnshape prints the table and a note."""
@@ -271,3 +270,79 @@ def test_what_keras_refuses_is_bad_input(graph):
 
 def _json_shape(shape):
     return [list(one) for one in shape] if isinstance(shape, list) else list(shape)
+
+
+# The forward pass -------------------------------------------------------------------
+
+FORWARD_FILE = FIXTURES / "keras_graphs_forward.npz"
+FORWARD = [graph for graph in BUILT if "forward" in graph]
+
+
+def keras_run(graph):
+    """Keras's weights, inputs and outputs for a graph, and rnnshape's summary of it
+    at the inputs' concrete shapes."""
+    import numpy as np
+
+    from rnnshape.graph import with_input_shapes
+
+    arrays = np.load(FORWARD_FILE)
+    counts, name = graph["forward"], graph["id"]
+    inputs = [arrays[f"{name}/x{number}"] for number in range(counts["inputs"])]
+    weights = [arrays[f"{name}/w{number}"] for number in range(counts["weights"])]
+    outputs = [arrays[f"{name}/y{number}"] for number in range(counts["outputs"])]
+    parsed = parse_program(graph["program"])
+    summary = infer_graph(with_input_shapes(parsed, [x.shape for x in inputs]), name=graph["name"])
+    return summary, weights, inputs, outputs
+
+
+@pytest.mark.parametrize("graph", FORWARD, ids=graph_id)
+def test_the_forward_pass_equals_keras_predict(graph):
+    """float64 against Keras's float32 (jax backend), masks, shared layers and states included."""
+    import numpy as np
+
+    from rnnshape.forward import forward
+
+    summary, weights, inputs, outputs = keras_run(graph)
+    given = iter(weights)
+    arrays = [[next(given).astype(np.float64) for _ in row.weights] for row in summary.rows]
+    assert next(given, None) is None  # as many arrays as Keras's get_weights()
+    results = forward(summary, arrays, [x.astype(np.float64) if x.dtype.kind == "f" else x for x in inputs])
+    results = results if isinstance(results, list) else [results]
+    assert len(results) == len(outputs)
+    for result, expected in zip(results, outputs):
+        np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_forward_fixtures_cover_masks_states_shared_layers_and_attention():
+    if not FORWARD:
+        pytest.skip("tests/fixtures/keras_graphs_forward.npz not made yet")
+    programs = [graph["program"] for graph in FORWARD]
+    for word in ["mask_zero", "masking", "init=[", "attention(", "additive_attention", "mha:", "dot:", "cell:",
+                 "minimum(", "multiply(", "concat("]:  # fmt: skip
+        assert any(word in program for program in programs), word
+    assert len(FORWARD) >= 100
+
+
+def test_run_on_several_inputs_from_an_npz(tmp_path):
+    """--input-data FILE.npz: an array per input, by the inputs' names (or arr_0 ...); the
+    outputs of a model of several outputs saved as an .npz."""
+    import numpy as np
+
+    program = "a = input:4,3:name=left; b = input:4,3:name=right; s = add(a, b); y = lstm:2(s); z = dense:1(b)"
+    data = tmp_path / "x.npz"
+    rng = np.random.default_rng(0)
+    left, right = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 4, 3))
+    np.savez(data, right=right, left=left)
+    out = tmp_path / "y.npz"
+    result = cli("summary", program, "--run", "--input-data", str(data), "--save-output", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    by_name = np.load(out)
+    np.savez(data, left, right)  # arr_0, arr_1 in input order: the same run
+    again = tmp_path / "y2.npz"
+    assert cli("summary", program, "--run", "--input-data", str(data), "--save-output", str(again)).exit_code == 0
+    for key in ("arr_0", "arr_1"):
+        np.testing.assert_array_equal(by_name[key], np.load(again)[key])
+    assert json.loads(result.stdout)["run"]["output_shape"] == [[2, 2], [2, 4, 1]]
+    np.savez(data, left=left)
+    missing = cli("summary", program, "--run", "--input-data", str(data))
+    assert missing.exit_code == 2 and "name them left, right" in missing.stderr

@@ -30,7 +30,7 @@ def test_progress_is_reported_as_often_as_planned(specs, dims, batch):
     if specs.startswith("emb"):
         assert plan.time_steps > 300 + 1  # 128 x 512 x 2048 per step: several blocks
     if specs.startswith("masking"):  # 64 x 50 x 300 random numbers: drawn in blocks that count too
-        assert len(plan.input_blocks) > 1
+        assert len(plan.input_blocks(0)) > 1
 
 
 def test_none_timesteps_need_data(tmp_path):
@@ -42,14 +42,14 @@ def test_none_timesteps_need_data(tmp_path):
     assert plan.summary.input_shape == (6, 9, 5)
     result = execute(plan)
     assert result.output.shape == (6, 9, 3)
-    np.testing.assert_array_equal(result.inputs, np.ones((6, 9, 5), np.float32))
+    np.testing.assert_array_equal(result.inputs[0], np.ones((6, 9, 5), np.float32))
 
 
 def test_input_data_is_cast_to_the_compute_dtype(tmp_path):
     path = tmp_path / "x.npy"
     np.save(path, np.arange(24).reshape(2, 3, 4))  # integers are numbers too
     result = execute(plan_run("gru:2", (3, 4), input_path=str(path), dtype="float64"))
-    assert result.inputs.dtype == np.float64 and result.output.dtype == np.float64
+    assert result.inputs[0].dtype == np.float64 and result.output.dtype == np.float64
 
 
 def test_random_input_is_seeded():
@@ -60,7 +60,7 @@ def test_random_input_is_seeded():
 
 def test_embedding_gets_random_ids_in_range():
     result = execute(plan_run("emb:7:3 simple:2", (50,), batch_size=4))
-    assert result.inputs.shape == (4, 50) and result.inputs.min() >= 0 and result.inputs.max() < 7
+    assert result.inputs[0].shape == (4, 50) and result.inputs[0].min() >= 0 and result.inputs[0].max() < 7
 
 
 def test_statistics():
@@ -132,10 +132,13 @@ def test_bad_input_data(tmp_path, specs, dims, batch, array, message):
 
 def test_input_files_that_are_not_npy(tmp_path):
     npz = tmp_path / "x.npz"
-    np.savez(npz, np.zeros((2, 4, 5)))
-    for path, message in [(str(npz), "is an .npz archive"), (str(tmp_path / "none.npy"), "no such file")]:
+    np.savez(npz, np.zeros((2, 4, 5)), np.zeros((2, 4, 5)))  # an .npz holds an array per input
+    for path, message in [(str(npz), "holds arrays named arr_0, arr_1; the model takes 1"),
+                          (str(tmp_path / "none.npy"), "no such file")]:  # fmt: skip
         with pytest.raises(InputError, match=message):
             plan_run("simple:3", (4, 5), input_path=path)
+    np.savez(npz, np.ones((2, 4, 5)))
+    assert execute(plan_run("simple:3", (4, 5), input_path=str(npz))).inputs[0].shape == (2, 4, 5)
     text = tmp_path / "text.npy"
     text.write_text("hello")
     with pytest.raises(InputError, match="not a NumPy .npy/.npz file"):
