@@ -381,6 +381,7 @@ class _ProgramReader:
             offset += len(field) + 1
         self.layers.append(LayerSpec(word, InputLayer(dims, batch), name))
         self.constructed.append(len(self.calls))
+        self.check_size(start, start + len(word))
         self.calls.append(Call(len(self.layers) - 1, (), (), Where(self.text, self.line, start, start + len(word))))
         self.input_calls.append(len(self.calls) - 1)
         return _Tensors((Ref(len(self.calls) - 1),))
@@ -415,8 +416,7 @@ class _ProgramReader:
                 break
             raise self.fail(position, position + 1, "expected ',' or ')' here")
         end = position + 1
-        if len(self.calls) >= MAX_CALLS:
-            raise self.fail(start, end, f"more than {MAX_CALLS:,} calls: rnnshape reads models up to that size")
+        self.check_size(start, end)
         where = Where(text, self.line, start, end)
         spec = self.layers[layer]
         if init is not None and not spec.layer.takes_initial_state:
@@ -427,6 +427,11 @@ class _ProgramReader:
         outputs = spec.layer.output_count()
         refs = tuple(Ref(number, output) for output in range(outputs))
         return end, _Tensors(refs, group=outputs > 1)
+
+    def check_size(self, start: int, end: int) -> None:
+        """A model of up to MAX_CALLS calls (inputs included): a bound on time and memory."""
+        if len(self.calls) >= MAX_CALLS:
+            raise self.fail(start, end, f"more than {MAX_CALLS:,} calls: rnnshape reads models up to that size")
 
     def states(self, position: int, depth: int) -> tuple[int, tuple[Ref, ...]]:
         """The tensors of init=[h, c], after its '['."""

@@ -356,9 +356,10 @@ class _Engine:
             self.call(number, call)
         model_nodes = self.model_nodes()
         inputs = tuple(self.node_ref(ref) for ref in graph.inputs)
+        input_nodes = {ref.call for ref in inputs}
         for number, call in enumerate(graph.calls):  # Keras: every output computable from the inputs alone
             node = self.node_of_call[number]
-            if not call.arguments and node in model_nodes and Ref(node) not in inputs:
+            if not call.arguments and node in model_nodes and node not in input_nodes:
                 raise self.fail(number, "the model's outputs need this input, which is not among the model's "
                                 "inputs: add it to the inputs statement")  # fmt: skip
         rows = self.table_rows(model_nodes)

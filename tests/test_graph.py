@@ -159,6 +159,10 @@ def test_hostile_programs_end_in_bounded_time():
     many = "x0 = input:4,3\n" + "\n".join(f"x{i} = dense:3(x{i - 1})" for i in range(1, 3000))
     summary = summary_of(many)
     assert len(summary.rows) == 3000 and summary.rows[-1].name == "dense_2998"
+    inputs = summary_of("\n".join(f"v{i} = input:4" for i in range(3000)))  # each one an output too
+    assert len(inputs.rows) == len(inputs.outputs) == 3000
+    with pytest.raises(ProgramError, match="more than 20,000 calls"):
+        summary_of("\n".join(f"v{i} = input:4" for i in range(20_001)))
 
 
 @settings(max_examples=300)
