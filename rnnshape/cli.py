@@ -235,9 +235,6 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
         raise InputError(f"{given[0]} is an option of --run: add --run")
     graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
     result = infer_graph(graph, "torch" if convention == "pytorch" else "keras", name)  # the JSON's word
-    if fmt == "plain" and not result.sequential:
-        raise InputError("the plain format is Keras 2's layout of a Sequential model; for a graph use the table, "
-                         "markdown, json or csv format")  # fmt: skip
     run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
                details=details) if run_forward else None  # fmt: skip
     for note in result.warnings:

@@ -288,6 +288,8 @@ PLAIN_POSITIONS = (29, 55, 65)
 
 
 def render_plain(summary: Summary) -> str:
+    if not summary.sequential:
+        return _render_plain_functional(summary)
     lines = [f'Model: "{summary.model}"', "_" * PLAIN_WIDTH]
     lines += _plain_row(["Layer (type)", "Output Shape", "Param #"])
     lines.append("=" * PLAIN_WIDTH)
@@ -316,6 +318,81 @@ def _plain_row(fields: list[str]) -> list[str]:
             if column == 0:
                 line += " "
             line += piece + ("" if last else "  ")
+            line += " " * (end - len(line))
+        lines.append(line)
+    return lines
+
+
+def _render_plain_functional(summary: Summary) -> str:
+    """A Functional model as tf.keras 2.15 (the last Keras 2) prints it: its
+    layers in Keras 2's order, which had no mask operations; 65 columns when it
+    is a chain, else 98 and Connected to as a Python list; an input's shape as
+    a list; totals without separators, with their size."""
+    from .shapes import functional_layout
+
+    names, connected, three = functional_layout(summary.nodes, summary.inputs, summary.outputs, masks=False)
+    rows = {row.name: row for row in summary.rows}
+    width, positions = (65, (29, 55, 65)) if three else (98, (29, 58, 68, 98))
+    header = ["Layer (type)", "Output Shape", "Param #"] + ([] if three else ["Connected to"])
+    lines = [f'Model: "{summary.model}"', "_" * width, *_keras2_row(header, positions), "=" * width]
+    for name in names:
+        row = rows[name]
+        fields = [f"{name} ({row.type})", _keras2_shape(summary, row), str(row.params)]
+        if not three:
+            fields.append(str(list(connected[name])))
+        lines += _keras2_row(fields, positions)
+        lines.append(" " * width)
+    lines.append("=" * width)
+    for label, count, _size in _totals(summary, "float32"):
+        lines.append(f"{label}: {count} ({_keras2_size(memory_size(count, 'float32'))})")
+    lines.append("_" * width)
+    return "\n".join(lines) + "\n"
+
+
+def _keras2_shape(summary: Summary, row) -> str:
+    """A layer's output shape as Keras 2 wrote it: Python's text of the tuple,
+    a list for an input or for several outputs, 'multiple' for a layer called
+    on inputs of different shapes."""
+    shapes = {tuple(node.outputs) for node in summary.nodes if node.name == row.name}
+    if len(shapes) > 1:
+        return "multiple"
+    outputs = list(shapes.pop())
+    if len(outputs) > 1 or row.type == "InputLayer":
+        return str(outputs)
+    return str(outputs[0])
+
+
+def _keras2_size(nbytes: int) -> str:
+    """tf.keras 2.15's readable_memory_size: 'Byte', then KB, MB ... (1024-based)."""
+    size = float(nbytes)
+    for unit in ["Byte", "KB", "MB", "GB", "TB", "PB"]:
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} PB"
+
+
+def _keras2_row(fields: list[str], positions: tuple[int, ...]) -> list[str]:
+    """tf.keras 2.15's print_row: each field cut to its column, at the first
+    '),', '},', '],' or "'," within it, the rest on further lines."""
+    left = list(fields)
+    lines = []
+    while any(left):
+        line = ""
+        for column, end in enumerate(positions):
+            start = positions[column - 1] if column else 0
+            last = column == len(positions) - 1
+            space = 0 if last else 2
+            cutoff = end - start - space - (0 if last else 1)
+            piece = left[column][:cutoff]
+            breaks = [piece.find(mark) + len(mark) for mark in ("),", "},", "],", "',") if piece.find(mark) >= 0]
+            if breaks:
+                cutoff = min(breaks)
+                piece = piece[:cutoff]
+            if column == 0:
+                line += " "
+            line += piece + " " * space
+            left[column] = left[column][cutoff:]
             line += " " * (end - len(line))
         lines.append(line)
     return lines

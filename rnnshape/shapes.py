@@ -362,7 +362,9 @@ class _Engine:
             if not call.arguments and node in model_nodes and node not in input_nodes:
                 raise self.fail(number, "the model's outputs need this input, which is not among the model's "
                                 "inputs: add it to the inputs statement")  # fmt: skip
-        rows = self.table_rows(model_nodes)
+        self.inputs_ = tuple(self.node_ref(ref) for ref in graph.inputs)
+        self.outputs_ = tuple(self.node_ref(ref) for ref in graph.outputs)
+        rows = self.table_rows()
         outputs = tuple(self.node_ref(ref) for ref in graph.outputs)
         reached = self.reached()
         unused = [self.nodes[ref.call].name for ref in inputs if ref.call not in reached]
@@ -373,7 +375,8 @@ class _Engine:
         shapes = tuple(self.shape(ref) for ref in inputs)
         return Summary(model, shapes[0], rows, self.convention, tuple(notes), nodes=tuple(self.nodes),
                        inputs=inputs, outputs=outputs, sequential=graph.sequential,
-                       connected=not self.sequential_like(model_nodes), graph=graph)  # fmt: skip
+                       connected=not graph.sequential and not functional_layout(self.nodes, inputs, outputs)[2],
+                       graph=graph)  # fmt: skip
 
     def node_ref(self, ref: Ref) -> Ref:
         return Ref(self.node_of_call[ref.call], ref.output)
@@ -535,98 +538,80 @@ class _Engine:
         """The model's nodes: those the outputs depend on, and its inputs."""
         return self.reached() | {self.node_ref(ref).call for ref in self.graph.inputs}
 
-    def table_rows(self, model_nodes: set[int]) -> tuple[Row, ...]:
+    def table_rows(self) -> tuple[Row, ...]:
         """The summary's rows: a Sequential model's layers in order; a Functional
-        model's operations in Keras's order (keras/src/ops/function.py map_graph):
-        a depth-first walk from the outputs, then by depth, deepest first, ties by
-        first visit. Each row with its 'Connected to'."""
+        model's operations in Keras's order (functional_layout), each with its
+        'Connected to'."""
         if self.graph.sequential:
             return tuple(self.rows[node.name] for node in self.nodes[1:] if node.name in self.rows
                          and not isinstance(self.rows[node.name].spec.layer, Operation)
                          and node.node_index == 0)  # fmt: skip
-        order, first_visit = self.walk()
-        depths = self.depths(order)
-        for ref in self.graph.inputs:  # an input no output depends on: depth 0, before every other
-            node = self.node_ref(ref).call
-            if node not in depths:
-                depths[node] = 0
-                first_visit.setdefault(self.nodes[node].name, -1)
-        layer_depth: dict[str, int] = {}
-        for node, depth in depths.items():
-            name = self.nodes[node].name
-            layer_depth[name] = max(layer_depth.get(name, 0), depth)
-        names = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_visit[name]))
-        calls: dict[str, list[int]] = {}
-        for number, node in enumerate(self.nodes):
-            if number in model_nodes:
-                calls.setdefault(node.name, []).append(number)
-        return tuple(self.rows[name].replace(connected_to=self.connections(calls.get(name, []))) for name in names)
+        names, connected, _ = functional_layout(self.nodes, self.inputs_, self.outputs_)
+        return tuple(self.rows[name].replace(connected_to=connected[name]) for name in names)
 
-    def walk(self) -> tuple[list[int], dict[str, int]]:
-        """Keras's _build_map: nodes in post-order of a depth-first walk from the
-        outputs over each node's input tensors, and each layer's first visit."""
-        finished: set[int] = set()
-        order: list[int] = []
-        first_visit: dict[str, int] = {}
-        for output in self.graph.outputs:
-            stack = [(self.node_ref(output).call, False)]
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    finished.add(node)
-                    order.append(node)
-                    continue
-                if node in finished:
-                    continue
-                first_visit.setdefault(self.nodes[node].name, len(first_visit))
-                stack.append((node, True))
-                for ref in reversed(self.nodes[node].reads):  # visited in their order
-                    if ref.call not in finished:
-                        stack.append((ref.call, False))
-        return order, first_visit
 
-    def depths(self, order: list[int]) -> dict[int, int]:
-        """Each node's depth: its distance from the outputs, the largest over its
-        readers; a shared layer's nodes take the deepest of its calls seen so far."""
-        depths: dict[int, int] = {}
-        layer_depths: dict[str, int] = {}
-        members = set(order)
-        for node in reversed(order):
-            depth = max(depths.setdefault(node, 0), layer_depths.get(self.nodes[node].name, 0))
-            layer_depths[self.nodes[node].name] = depth
-            depths[node] = depth
-            for ref in self.nodes[node].reads:
-                if ref.call in members:
-                    depths[ref.call] = max(depth + 1, depths.get(ref.call, 0))
-        return depths
+def functional_layout(nodes: Sequence[Node], inputs: Sequence[Ref], outputs: Sequence[Ref],
+                      masks: bool = True) -> tuple[list[str], dict[str, tuple[str, ...]], bool]:  # fmt: skip
+    """How Keras lays out a Functional model's summary (keras/src/ops/function.py
+    map_graph, utils/summary_utils.py): (the rows' names in order, each row's
+    'Connected to', whether it prints three columns rather than four).
 
-    def connections(self, calls: list[int]) -> tuple[str, ...]:
-        """Keras's 'Connected to' of a row: each tensor each of its ``calls``
-        in the model reads, as layer[node][tensor]."""
-        connected = []
-        for number in calls:
-            for ref in self.nodes[number].reads:
-                source = self.nodes[ref.call]
-                connected.append(f"{source.name}[{source.node_index}][{ref.output}]")
-        return tuple(connected)
+    Rows: a depth-first walk from the outputs over each node's input tensors,
+    then by depth, deepest first, ties by first visit; an input no output needs
+    comes at depth 0. Three columns when every depth holds one node of at most
+    one input tensor and no layer has two nodes in the model. Without ``masks``,
+    as Keras 2 did: the masks' tensors are not read and their operations are
+    not nodes."""
 
-    def sequential_like(self, model_nodes: set[int]) -> bool:
-        """Keras's choice of three columns: every depth holds one node of at most
-        one input tensor, and no layer has two nodes in the model."""
-        if self.graph.sequential:
-            return True
-        order, _ = self.walk()
-        depths = self.depths(order)
-        for ref in self.graph.inputs:
-            depths.setdefault(self.node_ref(ref).call, 0)
-        by_depth: dict[int, list[int]] = {}
-        for node, depth in depths.items():
-            by_depth.setdefault(depth, []).append(node)
-        for nodes in by_depth.values():
-            if len(nodes) > 1 or len(self.nodes[nodes[0]].reads) > 1:
-                return False
-        names = [self.nodes[node].name for node in depths]
-        return len(names) == len(set(names))
+    def reads(node: int) -> tuple[Ref, ...]:
+        return nodes[node].reads if masks else nodes[node].arguments + nodes[node].init
+
+    finished: set[int] = set()
+    order: list[int] = []  # post-order
+    first_visit: dict[str, int] = {}
+    for output in outputs:
+        stack = [(output.call, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                finished.add(node)
+                order.append(node)
+                continue
+            if node in finished:
+                continue
+            first_visit.setdefault(nodes[node].name, len(first_visit))
+            stack.append((node, True))
+            stack.extend((ref.call, False) for ref in reversed(reads(node)) if ref.call not in finished)
+    # Each node's depth: its distance from the outputs, the largest over its
+    # readers; a shared layer's nodes take the deepest of its calls seen so far.
+    depths: dict[int, int] = {}
+    layer_depths: dict[str, int] = {}
+    members = set(order)
+    for node in reversed(order):
+        depth = max(depths.setdefault(node, 0), layer_depths.get(nodes[node].name, 0))
+        layer_depths[nodes[node].name] = depths[node] = depth
+        for ref in reads(node):
+            if ref.call in members:
+                depths[ref.call] = max(depth + 1, depths.get(ref.call, 0))
+    for ref in inputs:
+        if ref.call not in depths:
+            depths[ref.call] = 0
+            first_visit.setdefault(nodes[ref.call].name, -1)
+    layer_depth: dict[str, int] = {}
+    for node, depth in depths.items():
+        layer_depth[nodes[node].name] = max(layer_depth.get(nodes[node].name, 0), depth)
+    names = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_visit[name]))
+    connected: dict[str, list[str]] = {name: [] for name in names}
+    for number in sorted(depths):
+        for ref in reads(number):
+            source = nodes[ref.call]
+            connected[nodes[number].name].append(f"{source.name}[{source.node_index}][{ref.output}]")
+    by_depth: dict[int, list[int]] = {}
+    for node, depth in depths.items():
+        by_depth.setdefault(depth, []).append(node)
+    three = all(len(group) == 1 and len(reads(group[0])) <= 1 for group in by_depth.values())
+    three = three and len({nodes[node].name for node in depths}) == len(depths)
+    return names, {name: tuple(values) for name, values in connected.items()}, three
 
 
 def _handed_masks(layer, masks: list, init: bool) -> tuple[Ref, ...]:

@@ -202,7 +202,7 @@ def test_json_has_the_rows_connections_inputs_and_outputs():
 
 @pytest.mark.parametrize("args, words", [
     (["-i", "10,5"], "leave out -i"),
-    (["--format", "plain"], "plain format"),
+    (["-b", "2"], "leave out -b"),
 ])  # fmt: skip
 def test_what_graphs_do_not_take_is_refused(args, words):
     result = cli("summary", "x = input:5,3; z = input:5,3; y = add(x, z)", *args)
@@ -350,3 +350,13 @@ def test_run_on_several_inputs_from_an_npz(tmp_path):
     np.savez(data, left=left)
     missing = cli("summary", program, "--run", "--input-data", str(data))
     assert missing.exit_code == 2 and "name them left, right" in missing.stderr
+
+
+KERAS2 = json.loads((FIXTURES / "keras2_graphs.json").read_text())["graphs"]
+
+
+@pytest.mark.parametrize("graph", KERAS2, ids=graph_id)
+def test_the_plain_format_of_a_graph_is_keras_2s_summary(graph):
+    """tf.keras 2.15's layout: no mask rows, three columns for a chain, Connected to as a list."""
+    result = cli("summary", graph["program"], "--format", "plain", "--name", graph["id"])
+    assert result.exit_code == 0 and result.stdout == graph["summary"]
