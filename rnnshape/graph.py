@@ -533,11 +533,13 @@ def _shown(text: str) -> str:
 _WRITABLE_NAME = re.compile(r"[A-Za-z0-9_.+\-]+")
 
 
-def program_text(graph: Graph) -> str:
+def program_text(graph: Graph, automatic: Sequence[str] = ()) -> str:
     """A graph as a program that reads back as the same graph: an input
     statement per input, a statement per call (a layer called more than once
     declared first, so that its calls share it), then the inputs and outputs
-    statements. Every layer keeps its name (name=)."""
+    statements. Every layer keeps its name: with name=, unless it is the one
+    given in ``automatic`` (the names Keras would give the layers, in order,
+    in a fresh session; the names of the masks' operations follow then too)."""
     calls_of: dict[int, int] = {}
     for call in graph.calls:
         calls_of[call.layer] = calls_of.get(call.layer, 0) + 1
@@ -553,7 +555,7 @@ def program_text(graph: Graph) -> str:
         text = spec.text
         if isinstance(spec.layer, InputLayer) and spec.layer.batch is not None:
             text += f":batch={spec.layer.batch}"
-        if spec.name is not None:
+        if spec.name is not None and (call.layer >= len(automatic) or automatic[call.layer] != spec.name):
             text += f":name={spec.name}"
         outputs = spec.layer.output_count()
         targets = [f"t{number}"] if outputs == 1 else [f"t{number}_{output}" for output in range(outputs)]

@@ -1591,6 +1591,9 @@ class MultiHeadAttention(Layer):
     def build_names(self) -> tuple[str, ...]:
         return ("softmax", "dropout")  # its Softmax and Dropout layers, made as it builds
 
+    def weight_groups(self) -> tuple[str, ...]:
+        return ("query_dense/vars", "key_dense/vars", "value_dense/vars", "output_dense/vars")
+
     def weights(self, input_shape: list, convention: str = "keras") -> list[Weight]:
         query, value = input_shape[0], input_shape[1]
         key = input_shape[2] if len(input_shape) > 2 else value

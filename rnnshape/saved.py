@@ -25,6 +25,7 @@ from .files import require_regular_file
 from .graph import Call, Graph, Ref
 from .kinds import KINDS, RNN, WRAPPED_KINDS, Bidirectional, InputLayer, Layer, TimeDistributed
 from .spec import FLAGS, LayerSpec, parse_spec
+from .shapes import next_name
 from .values import Value
 
 MAX_CONFIG_BYTES = 16 * 1024**2  # a config of thousands of layers takes a few MiB
@@ -469,7 +470,8 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
         if key in IGNORED:
             continue
         if key in REQUIRED_DEFAULTS:
-            if value != REQUIRED_DEFAULTS[key] and not (key == "axis" and value in (-1, [-1])):
+            if value != REQUIRED_DEFAULTS[key] and not (key == "axis" and value in (-1, [-1])) and not (
+                    key == "attention_axes" and value == 1):  # MultiHeadAttention saves its default, the steps, once built
                 raise InputError(f"{where} sets {key}={printable(str(value))[:40]}, which rnnshape does not model")
             continue
         flag = next((word for word in sorted(kind.flags) if FLAGS[word][0] == key), None)
@@ -533,19 +535,59 @@ def _flag_text(flag: str, value: Any, where: str) -> str:
     return f"{flag}={_format(value)}"
 
 
+def _program(graph: Graph) -> str:
+    """A saved Functional model's program: with name= only where a layer's
+    name is not the one Keras would give it in a fresh session, if the program
+    then reads back as the same table (the names of the masks' operations
+    included); else with every name."""
+    from .graph import parse_program, program_text
+    from .shapes import infer_graph
+
+    def layout(summary) -> list:
+        return [(row.name, row.type, row.connected_to) for row in summary.rows]
+
+    expected = layout(infer_graph(graph))
+    for automatic in (_automatic_names(graph), ()):
+        text = program_text(graph, automatic)
+        try:
+            if layout(infer_graph(parse_program(text))) == expected:
+                return text
+        except InputError:
+            continue
+    return program_text(graph)
+
+
+def _automatic_names(graph: Graph) -> list[str]:
+    """For each layer, the name Keras would give it in a fresh session when the
+    layers before it keep theirs (a layer given its name takes no count)."""
+    counters: dict[str, int] = {}
+    first_call = {}
+    for number, call in enumerate(graph.calls):
+        first_call.setdefault(call.layer, number)
+    names = [""] * len(graph.layers)
+    for number in sorted(range(len(graph.layers)), key=lambda layer: first_call.get(layer, len(graph.calls))):
+        spec = graph.layers[number]
+        bases = spec.layer.auto_names()
+        for base in bases[:-1]:  # a wrapped layer takes its name whatever the wrapper is called
+            next_name(base, counters)
+        automatic = next_name(bases[-1], dict(counters))
+        if spec.name == automatic:
+            next_name(bases[-1], counters)
+        names[number] = automatic
+    return names
+
+
 def spec_line(saved: SavedModel) -> str:
     """The command-line equivalent of a saved model: the input options, then the
     specs, with name= where Keras's automatic name in a fresh session would differ,
     so that `rnnshape summary $(rnnshape spec --from M)` shows the same figures."""
     import shlex
 
-    from .shapes import next_name
-
     if saved.graph is not None:  # a Functional model: its program
         from .graph import program_text
 
         return (f"# model {saved.name}: rnnshape summary --name {shlex.quote(saved.name)} -f FILE\n"
-                + program_text(saved.graph).rstrip("\n"))  # fmt: skip
+                + _program(saved.graph).rstrip("\n"))  # fmt: skip
     tokens = ["-i", ",".join("None" if dim is None else str(dim) for dim in saved.dims)]
     if saved.batch is not None:
         tokens += ["-b", str(saved.batch)]

@@ -360,3 +360,42 @@ def test_the_plain_format_of_a_graph_is_keras_2s_summary(graph):
     """tf.keras 2.15's layout: no mask rows, three columns for a chain, Connected to as a list."""
     result = cli("summary", graph["program"], "--format", "plain", "--name", graph["id"])
     assert result.exit_code == 0 and result.stdout == graph["summary"]
+
+
+SAVED_GRAPHS = sorted((FIXTURES / "graphs").glob("*.keras")) if (FIXTURES / "graphs").exists() else []
+BY_ID = {graph["id"]: graph for graph in GRAPHS}
+
+
+@pytest.mark.parametrize("path", SAVED_GRAPHS + [path.with_suffix(".json") for path in SAVED_GRAPHS], ids=str)
+def test_saved_functional_models_give_keras_s_tables(path):
+    """--from reads the model Keras saved (.keras, and to_json()) as the program it was built from."""
+    graph = BY_ID[path.stem]
+    result = CliRunner().invoke(main, ["summary", "--from", str(path)], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == graph["summary_120"]
+
+
+@pytest.mark.parametrize("path", SAVED_GRAPHS, ids=str)
+def test_spec_from_a_saved_graph_is_its_program(path):
+    program = cli("spec", "--from", str(path))
+    assert program.exit_code == 0, program.stderr
+    name = program.stdout.split()[2].rstrip(":")  # "# model NAME: ..."
+    again = CliRunner().invoke(main, ["summary", "-", "--name", name], input=program.stdout, env={"COLUMNS": "120"})
+    assert again.stdout == BY_ID[path.stem]["summary_120"]
+
+
+@pytest.mark.parametrize("path", [path for path in SAVED_GRAPHS if "forward" in BY_ID.get(path.stem, {})], ids=str)
+def test_weights_of_a_saved_graph_are_keras_s_get_weights(path):
+    import numpy as np
+
+    from rnnshape.saved import read_model
+    from rnnshape.weights import load_weights
+
+    saved = read_model(str(path))
+    summary = infer_graph(saved.model_graph(), name=saved.name)
+    loaded = [array for row in load_weights(str(path), summary, "float32") for array in row]
+    arrays = np.load(FORWARD_FILE)
+    expected = [arrays[f"{path.stem}/w{number}"] for number in range(BY_ID[path.stem]["forward"]["weights"])]
+    assert len(loaded) == len(expected)
+    for mine, theirs in zip(loaded, expected):
+        np.testing.assert_array_equal(mine, theirs)
