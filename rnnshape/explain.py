@@ -18,6 +18,7 @@ def explain(summary: Summary) -> dict:
     return {
         "model": summary.model,
         "input_shape": list(summary.input_shape),
+        "input_shapes": [list(shape) for shape in summary.input_shapes],
         "layers": [_layer(row) for row in summary.rows],
         "total_params": summary.total_params,
         "trainable_params": summary.trainable_params,
@@ -50,6 +51,11 @@ def _layer(row: Row) -> dict:
     }
 
 
+def _shape_of(shape: list) -> str:
+    """A JSON shape, or a list of them, as Keras prints shapes."""
+    return format_shape([tuple(one) for one in shape] if shape and isinstance(shape[0], list) else tuple(shape))
+
+
 def params_formula(row: Row) -> str:
     """kernel (10, 3) = 30 + recurrent_kernel (3, 3) = 9 + bias (3,) = 3 → 42"""
     if not row.weights:
@@ -65,13 +71,14 @@ def _shape(shape: tuple) -> str:
 def render_explain(document: dict, width: int = 80) -> str:
     """The explanation as text for a learner: a block per layer, in the terminal's width."""
     width = max(width, 40)
-    lines = [f'Model "{document["model"]}", input {format_shape(tuple(document["input_shape"]))}', ""]
+    shapes = document.get("input_shapes") or [document["input_shape"]]
+    given = ", ".join(format_shape(tuple(shape)) for shape in shapes)
+    lines = [f'Model "{document["model"]}", input{"s" if len(shapes) > 1 else ""} {given}', ""]
     for number, layer in enumerate(document["layers"], 1):
         lines.append(f"{number}. {layer['name']} ({layer['type']})  {layer['spec']}")
         output = layer["output_shape"]
-        shape = format_shape([tuple(one) for one in output] if output and isinstance(output[0], list)
-                             else tuple(output))  # fmt: skip
-        lines += _wrap(f"shape: {format_shape(tuple(layer['input_shape']))} → {shape}; {layer['shape_rule']}", width)
+        shape, given = _shape_of(output), _shape_of(layer["input_shape"])
+        lines += _wrap(f"shape: {given} → {shape}; {layer['shape_rule']}", width)
         if layer["weights"]:
             name_width = max(len(weight["name"]) for weight in layer["weights"])
             shape_width = max(len(_shape(tuple(weight["shape"]))) for weight in layer["weights"])

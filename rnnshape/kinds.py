@@ -160,6 +160,14 @@ class Layer(Value):
         that takes initial states."""
         return None
 
+    # Whether Keras runs it given more initial states than it carries (it uses the first).
+    ignores_extra_states: ClassVar[bool] = False
+
+    def run_problem(self, input_shape, mask_shape: Shape | None = None) -> str | None:
+        """Why Keras, having built a call on ``input_shape`` (with a mask of
+        ``mask_shape`` handed to it), fails when it runs it; None when it runs."""
+        return None
+
     def output_count(self) -> int:
         """How many tensors a call gives."""
         return 1
@@ -167,7 +175,7 @@ class Layer(Value):
     @classmethod
     def takes_several(cls) -> bool:
         """Whether it reads several tensors: its input shape is then the list of theirs."""
-        return cls.arity[1] != 1
+        return cls.arity[1] is None or cls.arity[1] > 1
 
     def inner_layers(self, input_shape: Shape, name: str) -> tuple[tuple[str, Layer, Shape, int | None], ...]:
         """A wrapper's layers inside, as Keras builds them: (Keras name, layer,
@@ -436,6 +444,7 @@ class GRU(GatedRecurrent):
     keras_type = "GRU"
     keras_name = "gru"
     gates = 3
+    ignores_extra_states = True  # GRU([h, c]) runs on h
     flags = GatedRecurrent.flags | {"reset_after"}
     torch_module = "nn.GRU"
     torch_gate_order = (1, 0, 2)  # Keras's z, r, h are PyTorch's r, z, n in this order
@@ -1413,6 +1422,14 @@ class Softmax(ShapeKeeping):
     flags = frozenset({"axis"})
     call_takes_mask = True
 
+    def run_problem(self, input_shape: Shape, mask_shape: Shape | None = None) -> str | None:
+        # Keras's Softmax.call: the mask must broadcast to the inputs, dims compared from the last.
+        if mask_shape is not None and any(one is not None and other is not None and one not in (1, other)
+                                          for one, other in zip(mask_shape[::-1], input_shape[::-1])):  # fmt: skip
+            return (f"it is handed a mask of {_shape_text(mask_shape)}, which Keras's Softmax cannot broadcast to "
+                    f"its input {_shape_text(input_shape)}")  # fmt: skip
+        return None
+
     def output_shape(self, input_shape: Shape) -> Shape:
         if not -len(input_shape) <= self.axis < len(input_shape) or self.axis % len(input_shape) == 0:
             raise ShapeError(f"axis={self.axis} is not an axis after the batch of its input "
@@ -1499,6 +1516,15 @@ class Attention(Layer):
     def output_shape(self, input_shape: list) -> Shape:
         query, value = input_shape[0], input_shape[1]
         return query[:-1] + value[-1:]
+
+    def run_problem(self, input_shape: list, mask_shape: Shape | None = None) -> str | None:
+        query, value = input_shape[0], input_shape[1]
+        key = input_shape[2] if len(input_shape) > 2 else value
+        if len(query) != 3 or len(key) != 3 or len(value) != 3:
+            return "it runs on (batch, steps, features) tensors"
+        if query[-1] != key[-1]:
+            return f"its query's features ({query[-1]}) and its key's ({key[-1]}) differ, and the scores need them equal"
+        return None
 
     def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:
         # Keras's compute_mask returns convert_to_tensor(the query's mask): an operation of its own.
@@ -1590,6 +1616,11 @@ class MultiHeadAttention(Layer):
 
     def build_names(self) -> tuple[str, ...]:
         return ("softmax", "dropout")  # its Softmax and Dropout layers, made as it builds
+
+    def run_problem(self, input_shape: list, mask_shape: Shape | None = None) -> str | None:
+        if any(len(shape) != 3 for shape in input_shape):
+            return "rnnshape runs it on (batch, steps, features) tensors"
+        return None
 
     def weight_groups(self) -> tuple[str, ...]:
         return ("query_dense/vars", "key_dense/vars", "value_dense/vars", "output_dense/vars")

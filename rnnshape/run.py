@@ -162,6 +162,8 @@ def plan_run(
         declared = stack
     else:
         declared = summarize(parse(stack) if isinstance(stack, str) else stack, input_shape, batch_size)
+    if declared.run_problems:
+        raise InputError(f"Keras builds this model but fails when it runs it: {declared.run_problems[0]}")
     declared_shapes = declared.input_shapes
     if input_path is not None:
         shapes = [entry[1] for entry in _input_file_entries(input_path, declared)]

@@ -92,10 +92,11 @@ class Summary(Value):
     def __init__(self, model: str, input_shape: Shape, rows: tuple[Row, ...], convention: str = "keras",
                  warnings: tuple[str, ...] = (), nodes: tuple[Node, ...] = (), inputs: tuple[Ref, ...] = (),
                  outputs: tuple[Ref, ...] = (), sequential: bool = True, connected: bool = False,
-                 graph: Graph | None = None):  # fmt: skip
+                 graph: Graph | None = None, run_problems: tuple[str, ...] = ()):  # fmt: skip
         self.model, self.input_shape, self.rows, self.convention = model, input_shape, rows, convention
         self.warnings, self.nodes, self.inputs, self.outputs = warnings, nodes, inputs, outputs
         self.graph = graph  # what it was worked out from
+        self.run_problems = run_problems  # why Keras, having built it, could not run it
         self.sequential = sequential  # a Keras Sequential model (a stack), else a Functional one
         self.connected = connected  # whether the table has Keras's 'Connected to' column
 
@@ -331,6 +332,7 @@ class _Engine:
         self.masks: dict[Ref, Ref | None] = {}  # tensor -> its mask's tensor
         self.mask_sources: dict[Ref, str] = {}  # mask tensor -> the layer that made it, for notes
         self.notes: list[str] = []
+        self.run_problems: list[str] = []  # why Keras, having built the model, fails to run it
 
     # Names ----------------------------------------------------------------------
 
@@ -373,7 +375,8 @@ class _Engine:
             notes.append(f"input '{input_name}' is not used by any output: Keras builds the model all the same, "
                          "and the input must still be given")  # fmt: skip
         shapes = tuple(self.shape(ref) for ref in inputs)
-        return Summary(model, shapes[0], rows, self.convention, tuple(notes), nodes=tuple(self.nodes),
+        return Summary(model, shapes[0], rows, self.convention, tuple(notes), run_problems=tuple(self.run_problems),
+                       nodes=tuple(self.nodes),
                        inputs=inputs, outputs=outputs, sequential=graph.sequential,
                        connected=not graph.sequential and not functional_layout(self.nodes, inputs, outputs)[2],
                        graph=graph)  # fmt: skip
@@ -434,12 +437,17 @@ class _Engine:
                 self.notes.append(f"'{name}' was built for an input of {format_shape(row.input_shapes[0])} (its "
                                   f"first call{_line(first)}) and is called again on {format_shape(input_shape)}, "
                                   "which its weights do not fit: Keras builds the model, and fails when it runs")  # fmt: skip
+                self.run_problems.append(f"'{name}' is called on {format_shape(input_shape)}, which the weights of "
+                                         f"its first call, on {format_shape(row.input_shapes[0])}, do not fit")  # fmt: skip
             weights = row.weights
         if call.layer not in self.first_call:
             for base in layer.build_names():  # the layers Keras makes inside it as it builds take names
                 next_name(base, self.counters)
         argument_masks = [self.masks.get(ref) for ref in arguments]
         masks = _handed_masks(layer, argument_masks, bool(init))
+        problem = layer.run_problem(input_shape, self.shape(masks[0]) if masks and not layer.listed else None)
+        if problem:
+            self.run_problems.append(f"'{name}': {problem}")
         node_index = self.rows[name].node_count if name in self.rows else 0
         self.nodes.append(Node(name, node_index, arguments, init, masks, input_shape, outputs, bool(masks)))
         node = len(self.nodes) - 1
@@ -505,9 +513,13 @@ class _Engine:
             if shape[1] != units:  # Keras builds it; the first run fails
                 self.notes.append(f"'{name}': init= gives a state of {shape[1]} units, but its cell has {units}: "
                                   "Keras builds the model, and fails when it runs")  # fmt: skip
+                self.run_problems.append(f"'{name}': init= gives a state of {shape[1]} units to a cell of {units}")
         if len(init) != states:
             self.notes.append(f"'{name}': init= gives {len(init)} state{'s' if len(init) != 1 else ''}, but "
                               f"a {layer.keras_type} carries {states}; Keras builds it with those it is given")  # fmt: skip
+            if len(init) < states or not getattr(layer, "layer", layer).ignores_extra_states:
+                self.run_problems.append(f"'{name}': init= gives {len(init)} states to a {layer.keras_type} that "
+                                         f"carries {states}")  # fmt: skip
 
     def duplicate(self, number: int, name: str) -> InputError:
         if self.graph.sequential:

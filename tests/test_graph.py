@@ -399,3 +399,28 @@ def test_weights_of_a_saved_graph_are_keras_s_get_weights(path):
     assert len(loaded) == len(expected)
     for mine, theirs in zip(loaded, expected):
         np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.parametrize("program, words", [
+    ("x = input:5,3; _, h, c = lstm:8:state(x); y = lstm:16(x, init=[h, c])", "a state of 8 units to a cell of 16"),
+    ("x = input:5,3; _, h = gru:8:state(x); y = lstm:8(x, init=[h])", "gives 1 states to a LSTM that carries 2"),
+    ("x = input:5,3; _, h, c = lstm:8:state(x); y = simple:8(x, init=[h, c])", "to a SimpleRNN that carries 1"),
+    ("x = input:5,3; m = lstm:4; a = m(x); z = input:5,6; b = m(z)", "do not fit"),
+    ("q = input:5,6; v = input:8,4; y = attention(q, v)", "query's features (6) and its key's (4) differ"),
+    ("i = input:5; e = embedding:9:6:mask_zero(i); y = softmax(e)", "cannot broadcast to its input (None, 5, 6)"),
+])  # fmt: skip
+def test_what_keras_builds_but_cannot_run_is_refused_by_run(program, words):
+    """The table is printed (Keras builds these); --run says why Keras fails to run them."""
+    assert cli("summary", program).exit_code == 0
+    result = cli("summary", program, "--run")
+    assert result.exit_code == 2 and result.stdout == "" and words in result.stderr, result.stderr
+
+
+def test_a_gru_given_two_states_runs_on_the_first_as_keras_does():
+    import numpy as np
+
+    two = cli("summary", "x = input:5,3; _, h, c = lstm:8:state(x); y = gru:8(x, init=[h, c])", "--run", "--json")
+    one = cli("summary", "x = input:5,3; _, h, c = lstm:8:state(x); y = gru:8(x, init=[h]); outputs y", "--run",
+              "--json")  # fmt: skip
+    assert two.exit_code == 0 and "carries 1" in two.stderr
+    assert np.isclose(json.loads(two.stdout)["run"]["mean"], json.loads(one.stdout)["run"]["mean"])
