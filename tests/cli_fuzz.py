@@ -39,6 +39,49 @@ LAYERS = ["simple:3:seq", "lstm:2:seq", "gru:2", "gru:2:seq:reset_after=false", 
           "lstm:2:seq:frozen", "dense:2:name=head", "simple:2:stateful"]  # fmt: skip
 
 
+# Pieces of programs (graphs): layers taking one tensor or several, and the
+# notation's own words, to reach the parser, the engine and the forward pass.
+ONE = LAYERS + ["relu", "leakyrelu:0.1", "prelu", "elu", "softmax", "reshape:-1,3", "permute:2,1", "cell:gru:2:seq",
+                "cell:lstm:2:state", "mha:2:2"]  # fmt: skip
+SEVERAL = ["concat", "concat:axis=1", "add", "subtract", "multiply", "average", "maximum", "minimum", "dot:axes=2",
+           "dot:axes=1,1:normalize", "attention", "attention:scale:score=concat", "additive_attention", "mha:1:2"]  # fmt: skip
+
+
+@st.composite
+def programs(draw) -> str:
+    """A program of statements: inputs, calls on earlier names (often of fitting
+    shapes, sometimes not), unpacking, init=, shared layers, inputs/outputs
+    statements, and random text."""
+    names = ["x0"]
+    lines = [f"x0 = input:{draw(st.sampled_from(['6,3', '6,2', 'None,3', '6', '5,3:batch=2']))}"]
+    for number in range(1, draw(st.integers(1, 6)) + 1):
+        kind = draw(st.integers(0, 9))
+        target = f"x{number}"
+        if kind == 0:
+            line = f"{target} = input:{draw(st.sampled_from(['6,3', '4', 'None,2', '6,3:name=b']))}"
+        elif kind <= 4:
+            line = f"{target} = {draw(st.sampled_from(ONE))}({draw(st.sampled_from(names))})"
+        elif kind <= 6:
+            tensors = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
+            line = f"{target} = {draw(st.sampled_from(SEVERAL))}({', '.join(tensors)})"
+        elif kind == 7:
+            line = f"{target}, s{number}, c{number} = lstm:2:seq:state({draw(st.sampled_from(names))})"
+            names += [f"s{number}", f"c{number}"]
+        elif kind == 8:
+            states = ", ".join(draw(st.lists(st.sampled_from(names), min_size=1, max_size=2)))
+            line = f"{target} = {draw(st.sampled_from(['lstm:2', 'gru:2:seq', 'bi:2']))}" \
+                   f"({draw(st.sampled_from(names))}, init=[{states}])"  # fmt: skip
+        else:
+            line = draw(st.sampled_from([f"m{number} = lstm:2", f"{target} = m{number - 1}(x0)",
+                                         f"outputs {draw(st.sampled_from(names))}", "inputs x0",
+                                         f"{target} = x0[1]", f"{target} = dense:2(dense:2({names[-1]}))"]))  # fmt: skip
+            if draw(st.booleans()):
+                line = draw(st.text(max_size=30))
+        names.append(target)
+        lines.append(line)
+    return draw(st.sampled_from(["\n", "; "])).join(lines)
+
+
 @st.composite
 def specs(draw) -> str:
     if draw(st.booleans()):
@@ -188,8 +231,10 @@ def hostile(draw) -> tuple[list[str], dict[str, bytes], bytes | None]:
     if draw(sometimes):
         args += ["-b", draw(st.sampled_from(["1", "2", "2", "3", "0", "x"]))]
     stdin = None
-    source = draw(st.sampled_from(["args", "args", "args", "stdin", "file"]))
-    if source == "args":
+    source = draw(st.sampled_from(["args", "args", "args", "stdin", "file", "program"]))
+    if source == "program":  # a graph: the input options are bad input with it
+        args = [draw(programs())] if draw(st.integers(0, 3)) else args + [draw(programs())]
+    elif source == "args":
         args += [draw(specs())]
     elif source == "stdin":
         args += ["-"]
