@@ -470,17 +470,15 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
 
         saved = read_model(model_path)
         return saved.model_graph(), name or saved.name
-    text = from_file = None
-    if model_path is None:
-        _check_spec_arguments(specs, input_text)
-        text, from_file = _spec_text(specs, spec_file)
-        if looks_like_program(text):
-            given = [option for option, value in (("-i", input_text), ("-t", timesteps), ("-d", input_dim),
-                                                  ("-b", batch)) if value]  # fmt: skip
-            if given:
-                raise InputError(f"a program gives its inputs with input statements (x = input:10,5:batch=4): "
-                                 f"leave out {given[0]}")  # fmt: skip
-            return parse_program(text, comments=from_file), name
+    _check_spec_arguments(specs, input_text)
+    text, from_file = _spec_text(specs, spec_file)
+    if looks_like_program(text):
+        given = [option for option, value in (("-i", input_text), ("-t", timesteps), ("-d", input_dim),
+                                              ("-b", batch)) if value]  # fmt: skip
+        if given:
+            raise InputError(f"a program gives its inputs with input statements (x = input:10,5:batch=4): "
+                             f"leave out {given[0]}")  # fmt: skip
+        return parse_program(text, comments=from_file), name
     stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
     dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
     return stack_graph(stack, dims, batch), name

@@ -450,8 +450,9 @@ def time_distributed(layer: TimeDistributed, arrays, x, mask=None, progress=None
 
 
 def embedding(layer: Embedding, arrays, ids, mask=None, progress=None):
-    """Rows of the table for ids (timesteps, batch), laid out (timesteps, features, batch)."""
-    return np.ascontiguousarray(np.moveaxis(arrays[0][ids], -1, -2))
+    """Rows of the table for ids (timesteps, batch), laid out (timesteps, features, batch).
+    Ids that come as floats are cast to integers first, as Keras casts them."""
+    return np.ascontiguousarray(np.moveaxis(arrays[0][ids.astype(np.intp, copy=False)], -1, -2))
 
 
 # Convolution and pooling ------------------------------------------------------------
@@ -702,11 +703,17 @@ def prelu(layer: PReLU, arrays, x, mask=None, progress=None):
 
 
 def softmax_layer(layer: Softmax, arrays, x, mask=None, progress=None):
-    """Keras's Softmax layer: masked positions get -1e9 before, and 0 after."""
+    """Keras's Softmax layer: masked positions get -1e9 before, and 0 after.
+    Keras broadcasts the mask against the input batch first, aligned on the
+    last axis (as NumPy does): a (batch, steps) mask meets the input's last two axes."""
     axis = _axis(layer.axis, x.ndim)
     full = None
     if mask is not None:
-        full = _keras_mask(mask, x) if mask.ndim < x.ndim else mask
+        try:
+            full = _features_first(np.broadcast_to(_batch_first(mask), _batch_first(x).shape))
+        except ValueError:
+            raise InputError(f"Keras's Softmax cannot broadcast its mask of {_batch_first(mask).shape} to its input "
+                             f"of {_batch_first(x).shape}, and fails when it runs") from None
         x = np.where(full, x, np.asarray(-1e9, x.dtype))
     y = x - x.max(axis=axis, keepdims=True)
     np.exp(y, out=y)

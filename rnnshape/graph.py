@@ -101,7 +101,8 @@ def as_stack(graph: Graph) -> Graph | None:
     chained = (graph.inputs == (Ref(0),) and graph.outputs == (Ref(len(calls) - 1),) and not calls[0].arguments
                and len({call.layer for call in calls}) == len(calls)
                and all(call.arguments == (Ref(number - 1),) and not call.init for number, call in enumerate(calls)
-                       if number))  # fmt: skip
+                       if number)
+               and all(layers[call.layer].layer.output_count() == 1 for call in calls[1:-1]))  # fmt: skip
     if not chained:
         return None
     specs = [layers[call.layer] for call in calls[1:]]
@@ -256,7 +257,11 @@ class _ProgramReader:
             start, end = offset + match.start(), offset + match.end()
             if not _NAME.fullmatch(match.group()):
                 raise self.fail(start, end, f"'{_shown(match.group())}' is not a variable name")
-            refs += self.read(match.group(), start, end).refs
+            value = self.read(match.group(), start, end)
+            if not isinstance(value, _Tensors):
+                raise self.fail(start, end, f"'{_shown(match.group())}' holds a layer; the model's {keyword} are "
+                                "tensors")  # fmt: skip
+            refs += value.refs
         if keyword == "inputs":
             if self.inputs_given is not None:
                 raise self.fail(offset, len(self.text), "the model's inputs are given twice")

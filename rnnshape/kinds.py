@@ -162,6 +162,9 @@ class Layer(Value):
 
     # Whether Keras runs it given more initial states than it carries (it uses the first).
     ignores_extra_states: ClassVar[bool] = False
+    # Whether Keras's layer fixes its input's features when it is built (an
+    # InputSpec on the last axis), so that a shared layer refuses other ones.
+    checks_input_features: ClassVar[bool] = False
 
     def run_problem(self, input_shape, mask_shape: Shape | None = None) -> str | None:
         """Why Keras, having built a call on ``input_shape`` (with a mask of
@@ -606,6 +609,7 @@ class Dense(Layer):
     keras_name = "dense"
     positional = (Field("units", "units", "count"),)
     flags = frozenset({"act", "nobias"})
+    checks_input_features = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape[:-1] + (self.units,)
@@ -750,6 +754,7 @@ class Conv1D(Layer):
 
     keras_type = "Conv1D"
     keras_name = "conv1d"
+    checks_input_features = True
     positional = (Field("filters", "filters", "count"), Field("kernel_size", "kernel size", "count"))
     flags = frozenset({"stride", "pad", "dilation", "act", "nobias"})
     choices = {"pad": ("valid", "same", "causal")}
@@ -1524,6 +1529,8 @@ class Attention(Layer):
             return "it runs on (batch, steps, features) tensors"
         if query[-1] != key[-1]:
             return f"its query's features ({query[-1]}) and its key's ({key[-1]}) differ, and the scores need them equal"
+        if None not in (key[1], value[1]) and key[1] != value[1]:
+            return f"its key's steps ({key[1]}) and its value's ({value[1]}) differ: each score weighs one value"
         return None
 
     def output_masks(self, graph: MaskOps, inputs: list, masks: list, outputs: int) -> list:

@@ -332,12 +332,15 @@ def _render_plain_functional(summary: Summary) -> str:
 
     names, connected, three = functional_layout(summary.nodes, summary.inputs, summary.outputs, masks=False)
     rows = {row.name: row for row in summary.rows}
+    calls: dict[str, set] = {}  # each layer's calls' output shapes
+    for node in summary.nodes:
+        calls.setdefault(node.name, set()).add(tuple(node.outputs))
     width, positions = (65, (29, 55, 65)) if three else (98, (29, 58, 68, 98))
     header = ["Layer (type)", "Output Shape", "Param #"] + ([] if three else ["Connected to"])
     lines = [f'Model: "{summary.model}"', "_" * width, *_keras2_row(header, positions), "=" * width]
     for name in names:
         row = rows[name]
-        fields = [f"{name} ({row.type})", _keras2_shape(summary, row), str(row.params)]
+        fields = [f"{name} ({row.type})", _keras2_shape(calls[name], row), str(row.params)]
         if not three:
             fields.append(str(list(connected[name])))
         lines += _keras2_row(fields, positions)
@@ -349,14 +352,13 @@ def _render_plain_functional(summary: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _keras2_shape(summary: Summary, row) -> str:
+def _keras2_shape(shapes: set, row) -> str:
     """A layer's output shape as Keras 2 wrote it: Python's text of the tuple,
-    a list for an input or for several outputs, 'multiple' for a layer called
-    on inputs of different shapes."""
-    shapes = {tuple(node.outputs) for node in summary.nodes if node.name == row.name}
+    a list for an input or for several outputs, 'multiple' for a layer whose
+    calls (their output ``shapes``) give different shapes."""
     if len(shapes) > 1:
         return "multiple"
-    outputs = list(shapes.pop())
+    outputs = list(next(iter(shapes)))
     if len(outputs) > 1 or row.type == "InputLayer":
         return str(outputs)
     return str(outputs[0])

@@ -56,15 +56,33 @@ class RunPlan(Value):
         of the random input it draws, then as ``forward`` does (once per call of
         a layer)."""
         steps = sum(row.spec.layer.progress_steps(shape) for row in self.summary.layers for shape in row.input_shapes)
-        return steps + sum(len(self.input_blocks(number)) for number in range(len(self.summary.input_layers)))
+        return steps + sum(map(len, self.input_blocks))
 
-    def input_blocks(self, number: int) -> range:
-        """The first sample of each block of the model's input ``number`` drawn at
+    @property
+    def input_blocks(self) -> list[range]:
+        """For each model input, the first sample of each block of it drawn at
         random (none from a file, or for ids)."""
-        shape = self.summary.input_shapes[number]
-        if self.input_path is not None or self.summary.input_layers[number].dtype != "float32":
-            return range(0)
-        return range(0, shape[0], max(1, INPUT_BLOCK // max(1, math.prod(shape[1:]))))
+        if self.input_path is not None:
+            return [range(0)] * len(self.summary.inputs)
+        return [range(0) if limit is not None else
+                range(0, shape[0], max(1, INPUT_BLOCK // max(1, math.prod(shape[1:]))))
+                for shape, limit in zip(self.summary.input_shapes, self.id_limits)]  # fmt: skip
+
+    @property
+    def id_limits(self) -> list[int | None]:
+        """For each model input an embedding reads, the smallest vocabulary among
+        those embeddings (its ids must be below it); None for another input."""
+        readers: dict[int, list] = {}
+        rows = {row.name: row for row in self.summary.rows}
+        for node in self.summary.nodes:
+            if node.name in rows:
+                for ref in node.arguments:
+                    readers.setdefault(ref.call, []).append(rows[node.name].spec.layer)
+        limits: list[int | None] = []
+        for ref in self.summary.inputs:
+            sizes = [reader.input_dim for reader in readers.get(ref.call, []) if isinstance(reader, Embedding)]
+            limits.append(min(sizes) if sizes else None)
+        return limits
 
 
 class RunResult:
@@ -225,30 +243,19 @@ def execute(plan: RunPlan, weights_path: str | None = None, progress: Progress |
     return RunResult(plan, weights, inputs, outputs, seconds, layers, weights_path)
 
 
-def _id_limits(summary: Summary) -> list[int | None]:
-    """For each model input of integer ids, the smallest vocabulary among the
-    embeddings that read it (the ids must be below it); None for a float input."""
-    limits: list[int | None] = []
-    for ref, source in zip(summary.inputs, summary.input_layers):
-        readers = [summary.rows[number].spec.layer for node in summary.nodes if ref in node.arguments
-                   for number, row in enumerate(summary.rows) if row.name == node.name]  # fmt: skip
-        sizes = [reader.input_dim for reader in readers if isinstance(reader, Embedding)]
-        limits.append(min(sizes) if source.dtype != "float32" and sizes else None)
-    return limits
-
-
 def _random_input(plan: RunPlan, progress: Progress | None = None) -> list[np.ndarray]:
     """An input per model input: ids below the vocabulary, or standard normal values."""
     rng = np.random.default_rng([plan.seed, 1])  # stream 1 of the seed: the input
     inputs = []
-    for number, (shape, limit) in enumerate(zip(plan.summary.input_shapes, _id_limits(plan.summary))):
-        if limit is not None:
-            inputs.append(rng.integers(0, limit, size=shape))
+    for shape, limit, blocks, source in zip(plan.summary.input_shapes, plan.id_limits, plan.input_blocks,
+                                            plan.summary.input_layers):  # fmt: skip
+        if limit is not None:  # ids (as floats, where the input is declared float, as Keras's default Input is)
+            ids = rng.integers(0, limit, size=shape)
+            inputs.append(ids if source.dtype != "float32" else ids.astype(plan.dtype))
             continue
         # Drawn a block of samples at a time (the same numbers as in one draw): the
         # float64 draws stay small, Ctrl-C acts and the progress bar moves between blocks.
         values = np.empty(shape, plan.dtype)
-        blocks = plan.input_blocks(number)
         for start in blocks:
             values[start : start + blocks.step] = rng.standard_normal((min(blocks.step, shape[0] - start),) + shape[1:])
             if progress:
@@ -297,7 +304,7 @@ def _load_input(plan: RunPlan) -> list[np.ndarray]:
     entries = _input_file_entries(plan.input_path, plan.summary)
     inputs = []
     with open_input_data(plan.input_path) as source:
-        for (key, _shape, _dtype), limit, name in zip(entries, _id_limits(plan.summary),
+        for (key, _shape, _dtype), limit, name in zip(entries, plan.id_limits,
                                                       [plan.summary.nodes[ref.call].name for ref in plan.summary.inputs]):  # fmt: skip
             array = source.read(key)
             if limit is not None:

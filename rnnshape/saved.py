@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import InputError, printable
 from .files import require_regular_file
-from .graph import Call, Graph, Ref
+from .graph import MAX_CALLS, Call, Graph, Ref
 from .kinds import KINDS, RNN, WRAPPED_KINDS, Bidirectional, InputLayer, Layer, TimeDistributed
 from .spec import FLAGS, LayerSpec, parse_spec
 from .shapes import next_name
@@ -189,27 +189,72 @@ def _functional(body: dict, entries: list, where: str) -> SavedModel:
         for node_index, node in enumerate(nodes):
             arguments, init = _node_tensors(node, f"{where}: layer '{printable(layers[number].name)}'")
             pending.append((number, node_index, arguments, init))
-    calls: list[Call] = []
-    call_of: dict[tuple[str, int], int] = {}  # (layer name, node index) -> its call
-    while pending:  # in the configuration's order, each call after the calls it reads
-        ready = [item for item in pending if all((name, node) in call_of for name, node, _ in item[2] + item[3])]
-        if not ready:
-            missing = next(tensor for item in pending for tensor in item[2] + item[3]
-                           if (tensor[0], tensor[1]) not in call_of)  # fmt: skip
-            raise InputError(f"{where}: a layer reads '{printable(str(missing[0]))[:40]}' (call {missing[1]}), "
-                             "which the model does not make")  # fmt: skip
-        for number, node_index, arguments, init in ready:
-            refs = [tuple(Ref(call_of[(name, node)], output) for name, node, output in group)
-                    for group in (arguments, init)]  # fmt: skip
-            call_of[(layers[number].name, node_index)] = len(calls)
-            calls.append(Call(number, refs[0], refs[1]))
-        pending = [item for item in pending if (layers[item[0]].name, item[1]) not in call_of]
+    if len(pending) > MAX_CALLS:
+        raise InputError(f"{where} makes {len(pending):,} calls, more than the {MAX_CALLS:,} rnnshape reads")
+    calls = _ordered_calls(pending, layers, where)
+    call_of = {(layers[call.layer].name, node_index): number for number, (call, node_index) in enumerate(calls)}
+    calls = [call for call, _ in calls]
     inputs = _endpoints(body.get("input_layers"), call_of, where, "input_layers")
     outputs = _endpoints(body.get("output_layers"), call_of, where, "output_layers")
+    for ref in inputs:
+        if not isinstance(layers[calls[ref.call].layer].layer, InputLayer):
+            raise InputError(f"{where}: its input_layers name '{printable(layers[calls[ref.call].layer].name)[:40]}',"
+                             " which is not an input layer")  # fmt: skip
+    for ref in inputs + outputs + tuple(ref for call in calls for ref in call.arguments + call.init):
+        source = layers[calls[ref.call].layer]
+        if ref.output >= source.layer.output_count():
+            raise InputError(f"{where} reads output {ref.output} of '{printable(source.name)[:40]}', which has "
+                             f"{source.layer.output_count()}")  # fmt: skip
+    for call in calls:
+        if call.init and not layers[call.layer].layer.takes_initial_state:
+            raise InputError(f"{where}: '{printable(layers[call.layer].name)[:40]}' is given initial_state, which "
+                             "only a recurrent layer takes")  # fmt: skip
     graph = Graph(tuple(layers), tuple(calls), inputs, outputs, sequential=False, operation_names=operation_names)
     name = body.get("name", "functional")
     first = layers[calls[inputs[0].call].layer].layer
     return SavedModel(name if isinstance(name, str) else "functional", first.shape, first.batch, (), graph)
+
+
+def _ordered_calls(pending: list, layers: list, where: str) -> list[tuple[Call, int]]:
+    """The calls (with their node index) in an order where each comes after the
+    calls it reads and a layer's calls in their order, the configuration's
+    order otherwise (Kahn's algorithm)."""
+    key_of = [(layers[number].name, node_index) for number, node_index, _, _ in pending]
+    position = {key: index for index, key in enumerate(key_of)}
+    waiting = [0] * len(pending)
+    readers: dict[int, list[int]] = {}
+    for index, (number, node_index, arguments, init) in enumerate(pending):
+        # A layer's calls keep their order (Keras numbers them as they are made): node k after node k - 1.
+        earlier = [(layers[number].name, node_index - 1, 0)] if node_index else []
+        for name, node, _output in earlier + list(arguments + init):
+            source = position.get((name, node))
+            if source is None:
+                raise InputError(f"{where}: a layer reads '{printable(str(name))[:40]}' (call {node}), which the model "
+                                 "does not make")  # fmt: skip
+            waiting[index] += 1
+            readers.setdefault(source, []).append(index)
+    import heapq
+
+    ready = [index for index, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        index = heapq.heappop(ready)
+        order.append(index)
+        for reader in readers.get(index, []):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(ready, reader)
+    if len(order) != len(pending):
+        raise InputError(f"{where}: its layers read each other in a cycle")
+    done: dict[tuple, int] = {}
+    calls = []
+    for index in order:
+        number, node_index, arguments, init = pending[index]
+        refs = [tuple(Ref(done[(name, node)], output) for name, node, output in group) for group in (arguments, init)]
+        done[key_of[index]] = len(calls)
+        calls.append((Call(number, refs[0], refs[1]), node_index))
+    return calls
 
 
 def _operation_names(entries: list) -> tuple:
@@ -295,7 +340,7 @@ def _without_mask_ops(layers: list, where: str) -> list:
     read = {source for entry in layers if name(entry) not in ops for source in _sources(entry.get("inbound_nodes"))}
     if ops & read:
         raise InputError(f"{where} computes with an operation ({printable(str(sorted(ops & read)[0]))[:40]}) "
-                         "between its layers: rnnshape reads stacks of layers")  # fmt: skip
+                         "between its layers: rnnshape reads graphs of layers")  # fmt: skip
     return [entry for entry in layers if name(entry) not in ops]
 
 
@@ -316,7 +361,7 @@ def _input(config: Any, where: str) -> tuple[tuple, int | None]:
     shape = config.get("batch_shape") if isinstance(config, dict) else None
     if shape is None and isinstance(config, dict):
         shape = config.get("batch_input_shape")  # Keras 2's name
-    if not isinstance(shape, list) or len(shape) < 2 or not all(d is None or _whole(d) for d in shape):
+    if not isinstance(shape, list) or len(shape) < 2 or not all(d is None or (_whole(d) and d > 0) for d in shape):
         raise InputError(f"{where}: the input layer has no usable batch_shape")
     for option in ("sparse", "ragged"):
         if config.get(option):
@@ -584,8 +629,6 @@ def spec_line(saved: SavedModel) -> str:
     import shlex
 
     if saved.graph is not None:  # a Functional model: its program
-        from .graph import program_text
-
         return (f"# model {saved.name}: rnnshape summary --name {shlex.quote(saved.name)} -f FILE\n"
                 + _program(saved.graph).rstrip("\n"))  # fmt: skip
     tokens = ["-i", ",".join("None" if dim is None else str(dim) for dim in saved.dims)]

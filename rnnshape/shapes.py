@@ -1,8 +1,11 @@
-"""The shape engine: walk a stack of layer specs as Keras builds a Sequential.
+"""The shape engine: walk a model's graph as Keras builds it (a stack is a
+Sequential model, a chain; a program a Functional one).
 
-For each layer: its Keras name (a counter per type, as in a fresh Keras
-session), its input and output shapes ``(batch, timesteps, features)``, and its
-weights, whose sizes add up to its parameter count. Pure Python, exact integers.
+For each call of each layer: its Keras name (a counter per type, as in a fresh
+Keras session), its input and output shapes, the masks Keras hands it and the
+operations that compute them, and its weights, whose sizes add up to its
+parameter count; then the summary's rows in Keras's order. Pure Python, exact
+integers.
 """
 
 from __future__ import annotations
@@ -124,7 +127,11 @@ class Summary(Value):
 
     @property
     def output_shape(self) -> Shape | list[Shape]:
-        return self.rows[-1].output_shape
+        """The model's output shape, or a list of them for several."""
+        if self.sequential or not self.outputs:
+            return self.rows[-1].output_shape
+        shapes = list(self.output_shapes)
+        return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def total_params(self) -> int:
@@ -326,7 +333,10 @@ class _Engine:
         self.layer_names: list[str | None] = [None] * len(graph.layers)
         self.inner_base: dict[int, str] = {}  # layer number -> the automatic name its wrapped layer took
         self.named = 0  # layers named so far, in construction order
-        self.saved_operations = dict(graph.operation_names)
+        self.saved_operations: dict[tuple, list[str]] = {}  # a saved model's names of its operations, in order
+        for key, name in graph.operation_names:
+            self.saved_operations.setdefault(key, []).append(name)
+        self.current_call = 0
         self.first_call: dict[int, int] = {}  # layer number -> the call that built it
         self.node_of_call: list[int] = []  # call number -> its node
         self.masks: dict[Ref, Ref | None] = {}  # tensor -> its mask's tensor
@@ -355,31 +365,30 @@ class _Engine:
         graph = self.graph
         for number, call in enumerate(graph.calls):
             self.name_layers_built_before(number)
+            self.current_call = number
             self.call(number, call)
-        model_nodes = self.model_nodes()
         inputs = tuple(self.node_ref(ref) for ref in graph.inputs)
-        input_nodes = {ref.call for ref in inputs}
+        outputs = tuple(self.node_ref(ref) for ref in graph.outputs)
+        reached, input_nodes = self.reached(outputs), {ref.call for ref in inputs}
         for number, call in enumerate(graph.calls):  # Keras: every output computable from the inputs alone
             node = self.node_of_call[number]
-            if not call.arguments and node in model_nodes and node not in input_nodes:
+            if not call.arguments and node in reached and node not in input_nodes:
                 raise self.fail(number, "the model's outputs need this input, which is not among the model's "
                                 "inputs: add it to the inputs statement")  # fmt: skip
-        self.inputs_ = tuple(self.node_ref(ref) for ref in graph.inputs)
-        self.outputs_ = tuple(self.node_ref(ref) for ref in graph.outputs)
-        rows = self.table_rows()
-        outputs = tuple(self.node_ref(ref) for ref in graph.outputs)
-        reached = self.reached()
-        unused = [self.nodes[ref.call].name for ref in inputs if ref.call not in reached]
         notes = list(self.notes)
-        for input_name in unused:
-            notes.append(f"input '{input_name}' is not used by any output: Keras builds the model all the same, "
-                         "and the input must still be given")  # fmt: skip
-        shapes = tuple(self.shape(ref) for ref in inputs)
-        return Summary(model, shapes[0], rows, self.convention, tuple(notes), run_problems=tuple(self.run_problems),
-                       nodes=tuple(self.nodes),
-                       inputs=inputs, outputs=outputs, sequential=graph.sequential,
-                       connected=not graph.sequential and not functional_layout(self.nodes, inputs, outputs)[2],
-                       graph=graph)  # fmt: skip
+        for ref in inputs:
+            if ref.call not in reached:
+                notes.append(f"input '{self.nodes[ref.call].name}' is not used by any output: Keras builds the model "
+                             "all the same, and the input must still be given")  # fmt: skip
+        if graph.sequential:  # a Sequential model's rows: its layers, in order
+            rows = tuple(self.rows[node.name] for node in self.nodes[1:] if node.operation is None)
+            three_columns = True
+        else:
+            names, connected, three_columns = functional_layout(self.nodes, inputs, outputs)
+            rows = tuple(self.rows[name].replace(connected_to=connected[name]) for name in names)
+        return Summary(model, self.shape(inputs[0]), rows, self.convention, tuple(notes), nodes=tuple(self.nodes),
+                       inputs=inputs, outputs=outputs, sequential=graph.sequential, connected=not three_columns,
+                       graph=graph, run_problems=tuple(self.run_problems))  # fmt: skip
 
     def node_ref(self, ref: Ref) -> Ref:
         return Ref(self.node_of_call[ref.call], ref.output)
@@ -392,8 +401,8 @@ class _Engine:
         and name; in a program, with a caret under the call."""
         call = self.graph.calls[number]
         name = self.layer_names[call.layer]
-        if call.where is None:
-            return InputError(f"layer {number} '{name}': {problem}")
+        if call.where is None:  # a stack's layer by its number, a saved graph's by its name
+            return InputError(f"layer {number} '{name}': {problem}" if self.graph.sequential else f"'{name}': {problem}")
         return call.where.error(f"'{name}': {problem}")
 
     def call(self, number: int, call: Call) -> None:
@@ -434,6 +443,11 @@ class _Engine:
             row = self.rows[name]
             if [weight.shape for weight in weights] != [weight.shape for weight in row.weights]:
                 first = self.graph.calls[self.first_call[call.layer]]
+                if layer.checks_input_features:  # its Keras input spec refuses the second call
+                    raise self.fail(number, f"this layer was built for an input of "
+                                    f"{format_shape(row.input_shapes[0])} (its first call{_line(first)}) and Keras "
+                                    f"refuses to call it on {format_shape(input_shape)}: a shared layer's weights fit "
+                                    "one feature size")  # fmt: skip
                 self.notes.append(f"'{name}' was built for an input of {format_shape(row.input_shapes[0])} (its "
                                   f"first call{_line(first)}) and is called again on {format_shape(input_shape)}, "
                                   "which its weights do not fit: Keras builds the model, and fails when it runs")  # fmt: skip
@@ -494,7 +508,10 @@ class _Engine:
         layer = Operation(keras_type, shape, argument)
         key = (keras_type, tuple(f"{self.nodes[ref.call].name}[{self.nodes[ref.call].node_index}][{ref.output}]"
                                  for ref in reads))  # fmt: skip
-        name = self.saved_operations.get(key) or next_name(layer.keras_name, self.counters)
+        saved = self.saved_operations.get(key)
+        name = saved.pop(0) if saved else next_name(layer.keras_name, self.counters)
+        if name in self.rows:  # Keras refuses a model with two operations of one name
+            raise self.duplicate(self.current_call, name)
         inputs = [self.shape(ref) for ref in reads]
         self.nodes.append(Node(name, 0, reads, (), (), inputs, (shape,), operation=layer))
         self.rows[name] = Row(name, LayerSpec("", layer, name), inputs, (shape,), (), input_shapes=(inputs,))
@@ -535,31 +552,16 @@ class _Engine:
 
     # The model's rows -------------------------------------------------------------
 
-    def reached(self) -> set[int]:
+    def reached(self, outputs: tuple[Ref, ...]) -> set[int]:
         """The nodes the outputs depend on."""
         seen: set[int] = set()
-        stack = [ref.call for ref in (self.node_ref(ref) for ref in self.graph.outputs)]
+        stack = [ref.call for ref in outputs]
         while stack:
             node = stack.pop()
             if node not in seen:
                 seen.add(node)
                 stack.extend(ref.call for ref in self.nodes[node].reads)
         return seen
-
-    def model_nodes(self) -> set[int]:
-        """The model's nodes: those the outputs depend on, and its inputs."""
-        return self.reached() | {self.node_ref(ref).call for ref in self.graph.inputs}
-
-    def table_rows(self) -> tuple[Row, ...]:
-        """The summary's rows: a Sequential model's layers in order; a Functional
-        model's operations in Keras's order (functional_layout), each with its
-        'Connected to'."""
-        if self.graph.sequential:
-            return tuple(self.rows[node.name] for node in self.nodes[1:] if node.name in self.rows
-                         and not isinstance(self.rows[node.name].spec.layer, Operation)
-                         and node.node_index == 0)  # fmt: skip
-        names, connected, _ = functional_layout(self.nodes, self.inputs_, self.outputs_)
-        return tuple(self.rows[name].replace(connected_to=connected[name]) for name in names)
 
 
 def functional_layout(nodes: Sequence[Node], inputs: Sequence[Ref], outputs: Sequence[Ref],

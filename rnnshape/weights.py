@@ -31,9 +31,10 @@ def _initial(weight: Weight, rng: np.random.Generator) -> np.ndarray:
     shape, initializer = weight.shape, weight.initializer
     if initializer == "glorot_uniform":
         # Keras's fans: a kernel of more than two axes, (kernel_size, in, out),
-        # counts every position of its window.
+        # counts every position of its window; a vector's are both its size.
         window = math.prod(shape[:-2])
-        limit = math.sqrt(6 / (window * (shape[-2] + shape[-1])))
+        fans = 2 * shape[0] if len(shape) == 1 else window * (shape[-2] + shape[-1])
+        limit = math.sqrt(6 / fans)
         return rng.uniform(-limit, limit, shape)
     if initializer == "orthogonal":
         return _orthogonal(shape, rng)
@@ -228,6 +229,7 @@ class InputData:
 
     def __init__(self, path: str):
         self.path, self.archive, self.single, self.members = path, None, None, {}
+        self.files: dict[str, str] = {}  # array name -> its member's file name in the archive
         where = f"--input-data '{path}'"
         require_regular_file(path, "--input-data")
         try:
@@ -241,6 +243,7 @@ class InputData:
                     with self.archive.open(info) as member:
                         shape, _order, dtype = _npy_header(member, f"{where} ({printable(name)[:40]})")
                     self.members[name] = (shape, dtype)
+                    self.files[name] = info.filename
             else:
                 array = open_numpy_file(path, "--input-data", mmap_mode="r")
                 self.single = (tuple(array.shape), array.dtype)
@@ -256,7 +259,7 @@ class InputData:
         if name is None:
             return np.asarray(open_numpy_file(self.path, "--input-data"))
         shape, _dtype = self.members[name]
-        return _read_member(self.archive, f"{name}.npy", shape, f"--input-data '{self.path}' ({name})", "fiub")
+        return _read_member(self.archive, self.files[name], shape, f"--input-data '{self.path}' ({name})", "fiub")
 
     def close(self) -> None:
         if self.archive is not None:

@@ -434,3 +434,80 @@ def test_a_gru_given_two_states_runs_on_the_first_as_keras_does():
               "--json")  # fmt: skip
     assert two.exit_code == 0 and "carries 1" in two.stderr
     assert np.isclose(json.loads(two.stdout)["run"]["mean"], json.loads(one.stdout)["run"]["mean"])
+
+
+# Found by a review: each a regression test ------------------------------------------
+
+CRAFTED = FIXTURES / "crafted_graphs"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("cycle", "in a cycle"), ("dense_init", "only a recurrent layer takes"), ("huge_out", "reads output 1000"),
+    ("input_is_dense", "not an input layer"), ("out_index", "reads output 5 of 'd'"),
+    ("read_index", "reads output 3 of 'x'"), ("zero_dim", "no usable batch_shape"),
+])  # fmt: skip
+def test_crafted_functional_configs_are_bad_input(name, words):
+    result = cli("summary", "--from", str(CRAFTED / f"{name}.json"))
+    assert result.exit_code == 2 and result.stdout == "" and words in result.stderr, result.stderr
+
+
+def test_two_embeddings_of_one_input_keep_both_saved_mask_names():
+    result = cli("summary", "--from", str(CRAFTED / "two_emb.json"), "--json")
+    names = [layer["name"] for layer in json.loads(result.stdout)["layers"]]
+    assert "not_equal" in names and "not_equal_1" in names and len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("name", ["float_ids", "in_int_dense"])
+def test_ids_in_a_float_input_and_an_int_input_read_by_dense_run(name):
+    """Keras's default Input is float32, and an Embedding casts its ids; an int
+    input read by a Dense gets real values, not uninitialised memory."""
+    result = cli("summary", "--from", str(CRAFTED / f"{name}.json"), "--run", "--json")
+    assert result.exit_code == 0, result.stderr
+    run = json.loads(result.stdout)["run"]
+    assert all(abs(output["mean"]) < 100 for output in run["outputs"])
+
+
+@pytest.mark.parametrize("program, words", [
+    ("x = input:5; e = embedding:10:4:mask_zero(x); y = lstm:3:name=not_equal_1(e); "
+     "z = embedding:10:4:mask_zero(x); w = lstm:3(z)", "already taken"),
+    ("x = input:5,3:name=not_equal; e = masking(x); y = lstm:3(e)", "already taken"),
+    ("x = input:5,3; m = lstm:4; outputs m", "holds a layer"),
+    ("x = input:5,3; m = lstm:4; inputs m", "holds a layer"),
+    ("a = input:6; b = input:3; m = dense:4; y = m(a); z = m(b)", "Keras refuses to call it on"),
+])  # fmt: skip
+def test_names_and_shared_layers_keras_refuses(program, words):
+    with pytest.raises(InputError, match=words):
+        summary_of(program)
+
+
+def test_additive_attention_and_attention_of_unequal_steps_run_or_say_why():
+    assert cli("summary", "x = input:5,3; y = additive_attention(x, x)", "--run").exit_code == 0
+    result = cli("summary", "q = input:4,4; v = input:5,3; k = input:4,4; y = attention(q, v, k)", "--run")
+    assert result.exit_code == 2 and "key's steps (4) and its value's (5) differ" in result.stderr
+
+
+def test_an_npz_member_without_the_npy_suffix_is_read(tmp_path):
+    import zipfile
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.ones((2, 5, 3), np.float32))
+    with zipfile.ZipFile(tmp_path / "x.npz", "w") as archive:
+        archive.writestr("arr_0", buffer.getvalue())
+    result = cli("summary", "-i", "5,3", "lstm:2", "--run", "--input-data", str(tmp_path / "x.npz"))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_masked_softmax_broadcasts_its_mask_as_keras_does():
+    """Keras aligns a (batch, steps) mask with the input's last two axes: with as many
+    steps as features and a batch of one it runs, and masks along the features."""
+    import numpy as np
+
+    from rnnshape.forward import forward
+    from rnnshape.weights import initial_weights
+
+    summary = summary_of("x = input:4:batch=1; e = embedding:9:4:mask_zero(x); y = softmax(e)")
+    weights = initial_weights(summary, 0, "float64")
+    output = forward(summary, weights, [np.array([[3, 5, 0, 0]])])
+    assert np.allclose(output[0, :, 2:], 0) and np.allclose(output[0, :, :2].sum(axis=-1), 1)

@@ -30,7 +30,7 @@ def test_progress_is_reported_as_often_as_planned(specs, dims, batch):
     if specs.startswith("emb"):
         assert plan.time_steps > 300 + 1  # 128 x 512 x 2048 per step: several blocks
     if specs.startswith("masking"):  # 64 x 50 x 300 random numbers: drawn in blocks that count too
-        assert len(plan.input_blocks(0)) > 1
+        assert len(plan.input_blocks[0]) > 1
 
 
 def test_none_timesteps_need_data(tmp_path):
