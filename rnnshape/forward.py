@@ -413,8 +413,8 @@ def bidirectional(layer: Bidirectional, arrays, x, mask=None, progress=None, ini
     states = len(initial) // 2 if initial else 0
     forward_out, forward_states = run_cell(cell, arrays[:half], x, mask, progress, zero_masked,
                                            initial=initial[:states] if initial else None)  # fmt: skip
-    backward_out, backward_states = run_cell(cell.replace(go_backwards=True), arrays[half:], x, mask,
-                                             progress, zero_masked, initial=initial[states:] if initial else None)  # fmt: skip
+    backward_out, backward_states = run_cell(cell.replace(go_backwards=True), arrays[half:], x, mask, progress,
+                                             zero_masked, initial=initial[states:] if initial else None)  # fmt: skip
     if cell.return_sequences:
         backward_out = backward_out[::-1]
     if layer.merge_mode is None:

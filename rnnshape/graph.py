@@ -238,8 +238,8 @@ class _ProgramReader:
             keyword = _KEYWORD.fullmatch(text.strip())
             if keyword is None:
                 start = len(text) - len(text.lstrip())
-                raise self.fail(start, len(text.rstrip()), "a statement is 'NAME = ...', 'inputs ...' or "
-                                "'outputs ...'; this is none of them (to describe a stack, write only specs)")  # fmt: skip
+                raise self.fail(start, len(text.rstrip()), "a statement is 'NAME = ...', 'inputs ...' or 'outputs "
+                                "...'; this is none of them (to describe a stack, write only specs)")  # fmt: skip
             offset = len(text) - len(text.lstrip()) + keyword.start(2)
             self.inputs_outputs(keyword.group(1), keyword.group(2), offset)
             return
@@ -282,8 +282,9 @@ class _ProgramReader:
             what = "one tensor" if count else "a layer, not tensors"
             raise self.fail(targets[0][1], start - 1, f"{len(targets)} names, but the right side gives {what}")
         if len(value.refs) != len(targets):
-            raise self.fail(targets[0][1], start - 1, f"{len(targets)} names, but the call gives "
-                            f"{len(value.refs)} outputs: write {len(value.refs)} names (_ for one not needed)")  # fmt: skip
+            count = len(value.refs)
+            raise self.fail(targets[0][1], start - 1, f"{len(targets)} names, but the call gives {count} outputs: "
+                            f"write {count} names (_ for one not needed)")  # fmt: skip
         for (name, _), ref in zip(targets, value.refs):
             if name != "_":
                 self.set(name, _Tensors((ref,)))

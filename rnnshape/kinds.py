@@ -1163,8 +1163,8 @@ def broadcast_shapes(first: Shape, second: Shape) -> Shape:
         elif one == 1 or other == 1:
             shape.append(other if one == 1 else one)
         elif one != other:
-            raise ShapeError(f"its inputs have shapes {_shape_text(first)} and {_shape_text(second)}, which do "
-                             "not fit together: an elementwise merge needs equal dims (or 1) after the batch")  # fmt: skip
+            raise ShapeError(f"its inputs have shapes {_shape_text(first)} and {_shape_text(second)}, which do not "
+                             "fit together: an elementwise merge needs equal dims (or 1) after the batch")  # fmt: skip
         else:
             shape.append(one)
     return tuple(shape)
@@ -1318,8 +1318,9 @@ class Reshape(Layer):
         size = _product(input_shape[1:])
         if -1 not in target:
             if size is not None and size != math.prod(target):
-                raise ShapeError(f"its input {_shape_text(input_shape)} has {size} values per sample, which "
-                                 f"cannot be rearranged into {_shape_text(tuple(target))} ({math.prod(target)})")  # fmt: skip
+                wanted = f"{_shape_text(tuple(target))} ({math.prod(target)})"
+                raise ShapeError(f"its input {_shape_text(input_shape)} has {size} values per sample, which cannot "
+                                 f"be rearranged into {wanted}")  # fmt: skip
             return (input_shape[0],) + tuple(target)
         known = math.prod(dim for dim in target if dim != -1)
         if size is None:
@@ -1528,7 +1529,8 @@ class Attention(Layer):
         if len(query) != 3 or len(key) != 3 or len(value) != 3:
             return "it runs on (batch, steps, features) tensors"
         if query[-1] != key[-1]:
-            return f"its query's features ({query[-1]}) and its key's ({key[-1]}) differ, and the scores need them equal"
+            return (f"its query's features ({query[-1]}) and its key's ({key[-1]}) differ, and the scores need them "
+                    "equal")  # fmt: skip
         if None not in (key[1], value[1]) and key[1] != value[1]:
             return f"its key's steps ({key[1]}) and its value's ({value[1]}) differ: each score weighs one value"
         return None
@@ -1656,7 +1658,8 @@ class MultiHeadAttention(Layer):
             return None
         heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim or self.key_dim
         out = self.output_size or query[-1]
-        projections = tq * query[-1] * heads * key_dim + tv * (key[-1] * heads * key_dim + value[-1] * heads * value_dim)
+        projections = tq * query[-1] * heads * key_dim
+        projections += tv * (key[-1] * heads * key_dim + value[-1] * heads * value_dim)
         attention = heads * tq * tv * (key_dim + value_dim)
         return _batch(query) * (projections + attention + tq * heads * value_dim * out)
 
@@ -1666,9 +1669,10 @@ class MultiHeadAttention(Layer):
         heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim or self.key_dim
         out = self.output_size or query[-1]
         tq, tv = _dim_text(_product(query[1:-1]), "Tq"), _dim_text(_product(key[1:-1]), "Tv")
-        return ("Tq·Dq·h·k + Tv·(Dk·h·k + Dv·h·v) + h·Tq·Tv·(k + v) + Tq·h·v·O",
-                f"{tq}·{query[-1]}·{heads}·{key_dim} + {tv}·({key[-1]}·{heads}·{key_dim} + {value[-1]}·{heads}·"
-                f"{value_dim}) + {heads}·{tq}·{tv}·({key_dim} + {value_dim}) + {tq}·{heads}·{value_dim}·{out}")  # fmt: skip
+        numbers = (f"{tq}·{query[-1]}·{heads}·{key_dim} + {tv}·({key[-1]}·{heads}·{key_dim} + "
+                   f"{value[-1]}·{heads}·{value_dim}) + {heads}·{tq}·{tv}·({key_dim} + {value_dim}) + "
+                   f"{tq}·{heads}·{value_dim}·{out}")  # fmt: skip
+        return "Tq·Dq·h·k + Tv·(Dk·h·k + Dv·h·v) + h·Tq·Tv·(k + v) + Tq·h·v·O", numbers
 
     def equations(self) -> tuple[str, ...]:
         return ("per head h: Q = query · W_q[h], K = key · W_k[h], V = value · W_v[h]" + (" (plus biases)"

@@ -10,7 +10,8 @@ from .kinds import ACTIVATIONS, KINDS, WRAPPED_KINDS, Layer
 from .spec import ALIASES, EXAMPLES, FLAGS, MODEL_FLAGS, accepted_flags, kind_words, written_form
 
 # How a flag's value is written, by the way the parser reads it.
-VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME", "axis": "A", "axes": "A[,B]"}
+VALUES = {"activation": "NAME", "bool": "true|false", "count": "N", "fraction": "R", "name": "NAME", "axis": "A",
+          "axes": "A[,B]"}  # fmt: skip
 
 
 def flag_form(flag: str, kind: type[Layer]) -> str:

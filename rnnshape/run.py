@@ -191,8 +191,9 @@ def plan_run(
                 raise InputError(f"the input {format_shape(shape)} has None timesteps: give --input-data FILE.npy to "
                                  "run on real data, or fixed timesteps with -i T,D")  # fmt: skip
             if None in shape[1:]:
-                raise InputError(f"the input {format_shape(shape)} has a None dim: give --input-data FILE.npz (an "
-                                 "array per input) to run on real data, or fixed dims in its input statement")  # fmt: skip
+                raise InputError(f"the input {format_shape(shape)} has a None dim: give --input-data FILE.npz "
+                                 "(an array per input) to run on real data, or fixed dims in its input "
+                                 "statement")  # fmt: skip
         batches = {shape[0] for shape in declared_shapes} - {None}
         batch = batches.pop() if len(batches) == 1 else 1
         shapes = [(shape[0] or batch,) + shape[1:] for shape in declared_shapes]
@@ -304,8 +305,8 @@ def _load_input(plan: RunPlan) -> list[np.ndarray]:
     entries = _input_file_entries(plan.input_path, plan.summary)
     inputs = []
     with open_input_data(plan.input_path) as source:
-        for (key, _shape, _dtype), limit, name in zip(entries, plan.id_limits,
-                                                      [plan.summary.nodes[ref.call].name for ref in plan.summary.inputs]):  # fmt: skip
+        names = [plan.summary.nodes[ref.call].name for ref in plan.summary.inputs]
+        for (key, _shape, _dtype), limit, name in zip(entries, plan.id_limits, names):
             array = source.read(key)
             if limit is not None:
                 if array.size and (array.min() < 0 or array.max() >= limit):

@@ -45,7 +45,8 @@ REQUIRED_DEFAULTS = {"data_format": "channels_last", "groups": 1, "keepdims": Fa
                      "center": True, "scale": True, "rms_scaling": False, "renorm": False, "axis": -1,
                      "quantization_config": None, "lora_rank": None, "lora_alpha": None, "sparse": False,
                      "time_major": False, "max_value": None, "threshold": 0.0, "negative_slope": 0.0, "alpha": 1.0,
-                     "shared_axes": None, "use_gate": False, "attention_axes": None, "sliding_window": None}  # fmt: skip
+                     "shared_axes": None, "use_gate": False, "attention_axes": None,
+                     "sliding_window": None}  # fmt: skip
 
 # Options that act in training only, ignored where a kind has no flag for them (an attention's dropout).
 TRAINING_ONLY = {"dropout"}
@@ -515,8 +516,9 @@ def _fields(kind: type[Layer], config: dict, where: str) -> list[str]:
         if key in IGNORED:
             continue
         if key in REQUIRED_DEFAULTS:
+            # Keras saves an axis of -1 as a list, and MultiHeadAttention its default axes, the steps, once built.
             if value != REQUIRED_DEFAULTS[key] and not (key == "axis" and value in (-1, [-1])) and not (
-                    key == "attention_axes" and value == 1):  # MultiHeadAttention saves its default, the steps, once built
+                    key == "attention_axes" and value == 1):
                 raise InputError(f"{where} sets {key}={printable(str(value))[:40]}, which rnnshape does not model")
             continue
         flag = next((word for word in sorted(kind.flags) if FLAGS[word][0] == key), None)

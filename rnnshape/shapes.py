@@ -169,10 +169,12 @@ class Summary(Value):
                                inner=tuple(map(with_batch, row.inner)),
                                input_shapes=tuple(map(batched, row.input_shapes)))  # fmt: skip
 
-        nodes = tuple(node.replace(input_shape=None if node.input_shape is None else batched(node.input_shape),
-                                   outputs=tuple(map(batched, node.outputs)),
-                                   operation=node.operation and node.operation.replace(shape=batched(node.operation.shape)))
-                      for node in self.nodes)  # fmt: skip
+        def node_with_batch(node: Node) -> Node:
+            operation = node.operation and node.operation.replace(shape=batched(node.operation.shape))
+            return node.replace(input_shape=None if node.input_shape is None else batched(node.input_shape),
+                                outputs=tuple(map(batched, node.outputs)), operation=operation)
+
+        nodes = tuple(map(node_with_batch, self.nodes))
         graph = self.graph and with_input_shapes(self.graph, [batched(shape) for shape in self.input_shapes])
         return self.replace(input_shape=batched(self.input_shape), rows=tuple(map(with_batch, self.rows)), nodes=nodes,
                             graph=graph)
@@ -402,7 +404,8 @@ class _Engine:
         call = self.graph.calls[number]
         name = self.layer_names[call.layer]
         if call.where is None:  # a stack's layer by its number, a saved graph's by its name
-            return InputError(f"layer {number} '{name}': {problem}" if self.graph.sequential else f"'{name}': {problem}")
+            where = f"layer {number} '{name}'" if self.graph.sequential else f"'{name}'"
+            return InputError(f"{where}: {problem}")
         return call.where.error(f"'{name}': {problem}")
 
     def call(self, number: int, call: Call) -> None:
@@ -448,11 +451,12 @@ class _Engine:
                                     f"{format_shape(row.input_shapes[0])} (its first call{_line(first)}) and Keras "
                                     f"refuses to call it on {format_shape(input_shape)}: a shared layer's weights fit "
                                     "one feature size")  # fmt: skip
-                self.notes.append(f"'{name}' was built for an input of {format_shape(row.input_shapes[0])} (its "
-                                  f"first call{_line(first)}) and is called again on {format_shape(input_shape)}, "
-                                  "which its weights do not fit: Keras builds the model, and fails when it runs")  # fmt: skip
-                self.run_problems.append(f"'{name}' is called on {format_shape(input_shape)}, which the weights of "
-                                         f"its first call, on {format_shape(row.input_shapes[0])}, do not fit")  # fmt: skip
+                built, given = format_shape(row.input_shapes[0]), format_shape(input_shape)
+                self.notes.append(f"'{name}' was built for an input of {built} (its first call{_line(first)}) and is "
+                                  f"called again on {given}, which its weights do not fit: Keras builds the model, "
+                                  "and fails when it runs")  # fmt: skip
+                self.run_problems.append(f"'{name}' is called on {given}, which the weights of its first call, on "
+                                         f"{built}, do not fit")  # fmt: skip
             weights = row.weights
         if call.layer not in self.first_call:
             for base in layer.build_names():  # the layers Keras makes inside it as it builds take names
@@ -532,8 +536,9 @@ class _Engine:
                                   "Keras builds the model, and fails when it runs")  # fmt: skip
                 self.run_problems.append(f"'{name}': init= gives a state of {shape[1]} units to a cell of {units}")
         if len(init) != states:
-            self.notes.append(f"'{name}': init= gives {len(init)} state{'s' if len(init) != 1 else ''}, but "
-                              f"a {layer.keras_type} carries {states}; Keras builds it with those it is given")  # fmt: skip
+            given = f"{len(init)} state{'s' if len(init) != 1 else ''}"
+            self.notes.append(f"'{name}': init= gives {given}, but a {layer.keras_type} carries {states}; Keras "
+                              "builds it with those it is given")  # fmt: skip
             if len(init) < states or not getattr(layer, "layer", layer).ignores_extra_states:
                 self.run_problems.append(f"'{name}': init= gives {len(init)} states to a {layer.keras_type} that "
                                          f"carries {states}")  # fmt: skip

@@ -57,8 +57,9 @@ FLAGS = {
 MODEL_FLAGS = frozenset({"frozen", "name"})
 EXAMPLES = {"act": "act=relu", "recurrent_activation": "recurrent_activation=hard_sigmoid", "merge": "merge=sum",
             "pad": "pad=same", "reset_after": "reset_after=false", "stride": "stride=2", "dilation": "dilation=2",
-            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder", "axis": "axis=1",
-            "axes": "axes=2,2", "score": "score=concat", "value_dim": "value_dim=16", "out": "out=32"}  # fmt: skip
+            "dropout": "dropout=0.2", "recurrent_dropout": "recurrent_dropout=0.2", "name": "name=encoder",
+            "axis": "axis=1", "axes": "axes=2,2", "score": "score=concat", "value_dim": "value_dim=16",
+            "out": "out=32"}  # fmt: skip
 
 # Keras's argument names, as people type them, -> the spec's word for them.
 KERAS_ARGUMENTS = {

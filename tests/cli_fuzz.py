@@ -44,7 +44,8 @@ LAYERS = ["simple:3:seq", "lstm:2:seq", "gru:2", "gru:2:seq:reset_after=false", 
 ONE = LAYERS + ["relu", "leakyrelu:0.1", "prelu", "elu", "softmax", "reshape:-1,3", "permute:2,1", "cell:gru:2:seq",
                 "cell:lstm:2:state", "mha:2:2"]  # fmt: skip
 SEVERAL = ["concat", "concat:axis=1", "add", "subtract", "multiply", "average", "maximum", "minimum", "dot:axes=2",
-           "dot:axes=1,1:normalize", "attention", "attention:scale:score=concat", "additive_attention", "mha:1:2"]  # fmt: skip
+           "dot:axes=1,1:normalize", "attention", "attention:scale:score=concat", "additive_attention",
+           "mha:1:2"]  # fmt: skip
 
 
 @st.composite
@@ -73,8 +74,8 @@ def programs(draw) -> str:
                    f"({draw(st.sampled_from(names))}, init=[{states}])"  # fmt: skip
         else:
             line = draw(st.sampled_from([f"m{number} = lstm:2", f"{target} = m{number - 1}(x0)",
-                                         f"outputs {draw(st.sampled_from(names))}", "inputs x0",
-                                         f"{target} = x0[1]", f"{target} = dense:2(dense:2({names[-1]}))"]))  # fmt: skip
+                                         f"outputs {draw(st.sampled_from(names))}", "inputs x0", f"{target} = x0[1]",
+                                         f"{target} = dense:2(dense:2({names[-1]}))"]))  # fmt: skip
             if draw(st.booleans()):
                 line = draw(st.text(max_size=30))
         names.append(target)

@@ -511,3 +511,20 @@ def test_a_masked_softmax_broadcasts_its_mask_as_keras_does():
     weights = initial_weights(summary, 0, "float64")
     output = forward(summary, weights, [np.array([[3, 5, 0, 0]])])
     assert np.allclose(output[0, :, 2:], 0) and np.allclose(output[0, :, :2].sum(axis=-1), 1)
+
+
+@pytest.mark.parametrize("path", [path for path in SAVED_GRAPHS if all(
+    None not in one["shape"][1:] for one in BY_ID.get(path.stem, {}).get("inputs", [{"shape": [None, None]}]))],
+    ids=str)  # fmt: skip
+def test_weights_of_a_saved_graph_from_a_weights_h5_file(path, tmp_path):
+    """A .keras file holds model.weights.h5, the file model.save_weights writes: --weights reads it alone too."""
+    import zipfile
+
+    pytest.importorskip("h5py")
+    with zipfile.ZipFile(path) as archive:
+        (tmp_path / "m.weights.h5").write_bytes(archive.read("model.weights.h5"))
+    from_h5 = cli("summary", "--from", str(path), "--run", "--weights", str(tmp_path / "m.weights.h5"), "--json",
+                  "--seed", "3")  # fmt: skip
+    from_keras = cli("summary", "--from", str(path), "--run", "--weights", str(path), "--json", "--seed", "3")
+    assert from_h5.exit_code == 0, from_h5.stderr
+    assert json.loads(from_h5.stdout)["run"]["outputs"] == json.loads(from_keras.stdout)["run"]["outputs"]
