@@ -528,3 +528,20 @@ def test_weights_of_a_saved_graph_from_a_weights_h5_file(path, tmp_path):
     from_keras = cli("summary", "--from", str(path), "--run", "--weights", str(path), "--json", "--seed", "3")
     assert from_h5.exit_code == 0, from_h5.stderr
     assert json.loads(from_h5.stdout)["run"]["outputs"] == json.loads(from_keras.stdout)["run"]["outputs"]
+
+
+def test_details_expand_csv_and_markdown_of_a_graph():
+    program = "x = input:6,3; y = bi:lstm:4:seq(x); z = input:6,8; s = add(y, z); a = attention(s, y)"
+    expanded = cli("summary", program, "--expand", "--format", "markdown").stdout
+    assert "└ forward_lstm (LSTM)" in expanded and "└ backward_lstm (LSTM)" in expanded
+    rows = cli("summary", program, "--format", "csv", "--expand").stdout.splitlines()
+    assert rows[0].startswith("name,type,spec") and any(row.startswith("forward_lstm,LSTM,") for row in rows)
+    names = [row.split(",")[0] for row in rows[1:]]  # Keras's order: deepest first, so the inputs come apart
+    assert names[:2] == ["input_layer", "bidirectional"] and names.index("input_layer_1") > names.index("bidirectional")
+    details = json.loads(cli("summary", program, "--json", "--details").stdout)
+    by_name = {layer["name"]: layer for layer in details["layers"]}
+    assert by_name["attention"]["mult_adds"] == 6 * 6 * (8 + 8)  # Tq · Tv · (D_key + D_value), a batch of one
+    assert by_name["bidirectional"]["mult_adds"] == 2 * 6 * 4 * 4 * (3 + 4)
+    assert details["mult_adds"] == sum(layer["mult_adds"] for layer in details["layers"])
+    table = CliRunner().invoke(main, ["summary", program, "--expand", "--details"], env={"COLUMNS": "200"}).stdout
+    assert "Connected to" in table and "Mult-Adds" in table and "forward_lstm" in table
