@@ -1,7 +1,7 @@
 """What running a graph costs beyond its layers: rnnshape's forward pass of a graph
 against the same layer functions called one after another by hand.
 
-    python benchmarks/graph_forward.py [--repeats 15] [--batch 64 --timesteps 100 --units 256]
+    python benchmarks/graph_forward.py [--repeats 45] [--batch 64 --timesteps 100 --units 256]
 
 The graph is keras-io's character-level seq2seq (an encoder LSTM whose final
 states start a decoder LSTM, then a softmax Dense), and a Siamese pair (one
@@ -71,7 +71,7 @@ def median_ms(function, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=45)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--timesteps", type=int, default=100)
     parser.add_argument("--units", type=int, default=256)
