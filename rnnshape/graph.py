@@ -98,7 +98,8 @@ def as_stack(graph: Graph) -> Graph | None:
     if graph.sequential:
         return graph
     calls, layers = graph.calls, graph.layers
-    chained = (graph.inputs == (Ref(0),) and graph.outputs == (Ref(len(calls) - 1),) and not calls[0].arguments
+    chained = (len(calls) > 1 and graph.inputs == (Ref(0),) and graph.outputs == (Ref(len(calls) - 1),)
+               and not calls[0].arguments
                and len({call.layer for call in calls}) == len(calls)
                and all(call.arguments == (Ref(number - 1),) and not call.init for number, call in enumerate(calls)
                        if number)

@@ -545,3 +545,13 @@ def test_details_expand_csv_and_markdown_of_a_graph():
     assert details["mult_adds"] == sum(layer["mult_adds"] for layer in details["layers"])
     table = CliRunner().invoke(main, ["summary", program, "--expand", "--details"], env={"COLUMNS": "200"}).stdout
     assert "Connected to" in table and "Mult-Adds" in table and "forward_lstm" in table
+
+
+@pytest.mark.parametrize("command", ["code", "plot"])
+def test_a_program_of_an_input_alone_is_no_stack(command):
+    """Found by benchmarks/fuzz_cli.py: `code` on a program whose only output is its input
+    was an internal error; it is a graph, which code and plot do not take yet."""
+    extra = ["--framework", "pytorch"] if command == "code" else []
+    result = cli(command, "x0 = input:6,3\nm1 = lstm:2", *extra)
+    assert result.exit_code == 2 and "not supported" in result.stderr
+    assert cli("summary", "x0 = input:6,3", "--run").exit_code == 0
