@@ -684,16 +684,8 @@ def permute(layer: Permute, arrays, x, mask=None, progress=None):
     return x.transpose(tuple(dim - 1 for dim in layer.dims) + (x.ndim - 1,))
 
 
-def relu_layer(layer: ReLU, arrays, x, mask=None, progress=None):
-    return np.maximum(x, 0)
-
-
 def leaky_relu_layer(layer: LeakyReLU, arrays, x, mask=None, progress=None):
     return np.where(x >= 0, x, layer.negative_slope * x)
-
-
-def elu_layer(layer: ELU, arrays, x, mask=None, progress=None):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
 
 
 def prelu(layer: PReLU, arrays, x, mask=None, progress=None):
@@ -832,8 +824,8 @@ LAYERS = {
     LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
     Dropout: identity, SpatialDropout1D: identity, GaussianNoise: identity,
     Add: merge, Subtract: merge, Multiply: merge, Average: merge, Maximum: merge, Minimum: merge,
-    Concatenate: concatenate, Reshape: reshape, Permute: permute, ReLU: relu_layer, LeakyReLU: leaky_relu_layer,
-    ELU: elu_layer, PReLU: prelu, Softmax: softmax_layer, Dot: dot, Attention: attention,
+    Concatenate: concatenate, Reshape: reshape, Permute: permute, ReLU: activation, LeakyReLU: leaky_relu_layer,
+    ELU: activation, PReLU: prelu, Softmax: softmax_layer, Dot: dot, Attention: attention,
     AdditiveAttention: attention, MultiHeadAttention: multi_head_attention, RNN: rnn,
 }  # fmt: skip
 

@@ -397,39 +397,30 @@ class _ProgramReader:
         """LAYER(arg, ..., init=[h, c]): the call, and the tensors it gives."""
         text = self.text
         arguments: list[Ref] = []
-        init: tuple[Ref, ...] | None = None
-        position = open_paren + 1
-        while True:
-            position = _skip_spaces(text, position)
-            if position < len(text) and text[position] == ")" and not arguments and init is None:
-                break
+        init: list[Ref] | None = None
+
+        def argument(position: int) -> int:
+            nonlocal init
             keyword = re.compile(r"init\s*=\s*\[").match(text, position)
             if keyword:
                 if init is not None:
                     raise self.fail(position, keyword.end(), "init= is given twice")
-                position, init = self.states(keyword.end(), depth)
-            else:
-                argument_start = position
-                position, value = self.expression(position, depth + 1)
-                if not isinstance(value, _Tensors):
-                    raise self.fail(argument_start, position, "a layer is called on tensors; this is a layer "
-                                    "(call it first)")  # fmt: skip
-                arguments += value.refs
-            position = _skip_spaces(text, position)
-            if position < len(text) and text[position] == ",":
-                position += 1
-                continue
-            if position < len(text) and text[position] == ")":
-                break
-            raise self.fail(position, position + 1, "expected ',' or ')' here")
-        end = position + 1
+                init = []
+                return self.items(keyword.end(), "]", lambda at: self.tensors(at, depth, init, "init= takes "
+                                                                                 "tensors (states), not a layer"))
+            return self.tensors(position, depth, arguments, "a layer is called on tensors; this is a layer (call "
+                                "it first)")  # fmt: skip
+
+        end = self.items(open_paren + 1, ")", argument)
+        if init == []:
+            raise self.fail(end - 1, end, "init=[ ] needs at least one state")
         self.check_size(start, end)
         where = Where(text, self.line, start, end)
         spec = self.layers[layer]
         if init is not None and not spec.layer.takes_initial_state:
             raise where.error(f"init= gives a recurrent layer its initial states; {spec.layer.keras_type} "
                               "has none")  # fmt: skip
-        self.calls.append(Call(layer, tuple(arguments), init or (), where))
+        self.calls.append(Call(layer, tuple(arguments), tuple(init or ()), where))
         number = len(self.calls) - 1
         outputs = spec.layer.output_count()
         refs = tuple(Ref(number, output) for output in range(outputs))
@@ -440,29 +431,30 @@ class _ProgramReader:
         if len(self.calls) >= MAX_CALLS:
             raise self.fail(start, end, f"more than {MAX_CALLS:,} calls: rnnshape reads models up to that size")
 
-    def states(self, position: int, depth: int) -> tuple[int, tuple[Ref, ...]]:
-        """The tensors of init=[h, c], after its '['."""
+    def items(self, position: int, close: str, read) -> int:
+        """Items separated by ',' up to ``close`` (none at all, too), each read
+        by ``read(position)``, which gives the position after it; the position
+        after ``close``."""
         text = self.text
-        refs: list[Ref] = []
+        position = _skip_spaces(text, position)
+        if position < len(text) and text[position] == close:
+            return position + 1
         while True:
-            position = _skip_spaces(text, position)
-            if position < len(text) and text[position] == "]":
-                break
-            start = position
-            position, value = self.expression(position, depth + 1)
-            if not isinstance(value, _Tensors):
-                raise self.fail(start, position, "init= takes tensors (states), not a layer")
-            refs += value.refs
-            position = _skip_spaces(text, position)
+            position = _skip_spaces(text, read(_skip_spaces(text, position)))
             if position < len(text) and text[position] == ",":
                 position += 1
-                continue
-            if position < len(text) and text[position] == "]":
-                break
-            raise self.fail(position, position + 1, "expected ',' or ']' here")
-        if not refs:
-            raise self.fail(position, position + 1, "init=[ ] needs at least one state")
-        return position + 1, tuple(refs)
+            elif position < len(text) and text[position] == close:
+                return position + 1
+            else:
+                raise self.fail(position, position + 1, f"expected ',' or '{close}' here")
+
+    def tensors(self, position: int, depth: int, into: list, problem: str) -> int:
+        """An expression that gives tensors, added to ``into``; the position after it."""
+        end, value = self.expression(position, depth + 1)
+        if not isinstance(value, _Tensors):
+            raise self.fail(position, end, problem)
+        into += value.refs
+        return end
 
     def read(self, name: str, start: int, end: int):
         binding = self.variables.get(name)

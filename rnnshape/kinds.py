@@ -515,6 +515,10 @@ class Bidirectional(Layer):
     def initial_states(self) -> tuple[int, int] | None:
         return 2 * self.layer.states, self.layer.units  # the forward copy's, then the backward one's
 
+    @property
+    def ignores_extra_states(self) -> bool:  # type: ignore[override]
+        return self.layer.ignores_extra_states
+
     def output_shapes(self, input_shape: Shape) -> tuple[Shape, ...]:
         output, *states = self.layer.output_shapes(input_shape)
         if self.merge_mode == "concat":
@@ -1726,6 +1730,10 @@ class RNN(Layer):
 
     def initial_states(self) -> tuple[int, int] | None:
         return self.layer.initial_states()
+
+    @property
+    def ignores_extra_states(self) -> bool:  # type: ignore[override]
+        return self.layer.ignores_extra_states
 
     def mult_adds(self, input_shape: Shape) -> int | None:
         return self.layer.mult_adds(input_shape)

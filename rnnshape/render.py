@@ -291,36 +291,17 @@ def render_plain(summary: Summary) -> str:
     if not summary.sequential:
         return _render_plain_functional(summary)
     lines = [f'Model: "{summary.model}"', "_" * PLAIN_WIDTH]
-    lines += _plain_row(["Layer (type)", "Output Shape", "Param #"])
+    lines += _keras2_row(["Layer (type)", "Output Shape", "Param #"], PLAIN_POSITIONS, breaks=False)
     lines.append("=" * PLAIN_WIDTH)
     for row in summary.rows:
-        lines += _plain_row([f"{row.name} ({row.type})", format_shape(row.output_shape), str(row.params)])
+        lines += _keras2_row([f"{row.name} ({row.type})", format_shape(row.output_shape), str(row.params)],
+                             PLAIN_POSITIONS, breaks=False)
         lines.append(" " * PLAIN_WIDTH)
     lines.append("=" * PLAIN_WIDTH)
     for label, count, _size in _totals(summary, "float32"):
         lines.append(f"{label}: {count:,}")
     lines.append("_" * PLAIN_WIDTH)
     return "\n".join(lines) + "\n"
-
-
-def _plain_row(fields: list[str]) -> list[str]:
-    """Keras 2's print_row: each field cut to its column (leaving two spaces
-    before the next), the rest wrapped onto further lines, a leading space."""
-    left = list(fields)
-    lines = []
-    while any(left):
-        line = ""
-        for column, end in enumerate(PLAIN_POSITIONS):
-            start = PLAIN_POSITIONS[column - 1] if column else 0
-            last = column == len(PLAIN_POSITIONS) - 1
-            cutoff = end - start - (0 if last else 3)  # two spaces, and one for the lead
-            piece, left[column] = left[column][:cutoff], left[column][cutoff:]
-            if column == 0:
-                line += " "
-            line += piece + ("" if last else "  ")
-            line += " " * (end - len(line))
-        lines.append(line)
-    return lines
 
 
 def _render_plain_functional(summary: Summary) -> str:
@@ -374,9 +355,11 @@ def _keras2_size(nbytes: int) -> str:
     return f"{size:.2f} PB"
 
 
-def _keras2_row(fields: list[str], positions: tuple[int, ...]) -> list[str]:
-    """tf.keras 2.15's print_row: each field cut to its column, at the first
-    '),', '},', '],' or "'," within it, the rest on further lines."""
+def _keras2_row(fields: list[str], positions: tuple[int, ...], breaks: bool = True) -> list[str]:
+    """Keras 2's print_row: each field cut to its column (leaving two spaces
+    before the next), the rest wrapped onto further lines, a leading space;
+    with ``breaks``, as tf.keras 2.15 also cut, at the first '),', '},', '],'
+    or "'," within it (the seed chapter's Keras 2 did not)."""
     left = list(fields)
     lines = []
     while any(left):
@@ -387,9 +370,9 @@ def _keras2_row(fields: list[str], positions: tuple[int, ...]) -> list[str]:
             space = 0 if last else 2
             cutoff = end - start - space - (0 if last else 1)
             piece = left[column][:cutoff]
-            breaks = [piece.find(mark) + len(mark) for mark in ("),", "},", "],", "',") if piece.find(mark) >= 0]
-            if breaks:
-                cutoff = min(breaks)
+            ends = [piece.find(mark) + len(mark) for mark in ("),", "},", "],", "',") if piece.find(mark) >= 0]
+            if breaks and ends:
+                cutoff = min(ends)
                 piece = piece[:cutoff]
             if column == 0:
                 line += " "

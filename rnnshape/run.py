@@ -13,6 +13,7 @@ output has the shape the shape engine predicted.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -58,7 +59,7 @@ class RunPlan(Value):
         steps = sum(row.spec.layer.progress_steps(shape) for row in self.summary.layers for shape in row.input_shapes)
         return steps + sum(map(len, self.input_blocks))
 
-    @property
+    @functools.cached_property
     def input_blocks(self) -> list[range]:
         """For each model input, the first sample of each block of it drawn at
         random (none from a file, or for ids)."""
@@ -68,7 +69,7 @@ class RunPlan(Value):
                 range(0, shape[0], max(1, INPUT_BLOCK // max(1, math.prod(shape[1:]))))
                 for shape, limit in zip(self.summary.input_shapes, self.id_limits)]  # fmt: skip
 
-    @property
+    @functools.cached_property
     def id_limits(self) -> list[int | None]:
         """For each model input an embedding reads, the smallest vocabulary among
         those embeddings (its ids must be below it); None for another input."""

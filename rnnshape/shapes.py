@@ -539,7 +539,7 @@ class _Engine:
             given = f"{len(init)} state{'s' if len(init) != 1 else ''}"
             self.notes.append(f"'{name}': init= gives {given}, but a {layer.keras_type} carries {states}; Keras "
                               "builds it with those it is given")  # fmt: skip
-            if len(init) < states or not getattr(layer, "layer", layer).ignores_extra_states:
+            if len(init) < states or not layer.ignores_extra_states:
                 self.run_problems.append(f"'{name}': init= gives {len(init)} states to a {layer.keras_type} that "
                                          f"carries {states}")  # fmt: skip
 
