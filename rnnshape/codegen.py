@@ -12,6 +12,7 @@ cannot inject code.
 from __future__ import annotations
 
 from . import __version__
+from .errors import InputError
 from .kinds import Layer
 from .shapes import Summary
 
@@ -50,6 +51,8 @@ if __name__ == "__main__":
 
 def keras_module(summary: Summary) -> str:
     """The module's text for ``summary``'s stack, input shape, batch and names."""
+    if not summary.sequential:
+        raise InputError("code takes stacks; graphs (programs) are not supported by code yet")
     first = summary.rows[0].spec.layer
     shape = summary.input_shape[1:]
     arguments = [f"shape={tuple(shape)!r}"]

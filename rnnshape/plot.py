@@ -430,6 +430,8 @@ def render_mermaid(drawn: list[Box], title: str) -> str:
 
 def plot(summary: Summary, fmt: str = "svg", expand: bool = False, unroll: bool = False) -> str:
     """The picture of ``summary`` in ``fmt`` (svg, dot or mermaid)."""
+    if not summary.sequential:
+        raise InputError("plot takes stacks; graphs (programs) are not supported by plot yet")
     drawn = boxes(summary, expand, unroll)
     title = f'Model "{summary.model}"'
     return {"svg": render_svg, "dot": render_dot, "mermaid": render_mermaid}[fmt](drawn, title)

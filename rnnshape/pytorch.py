@@ -657,6 +657,8 @@ def attribute_names(summary: Summary) -> list[str]:
 def pytorch_module(summary: Summary) -> str:
     """The module's text for ``summary``'s stack (counted as Keras counts)."""
     _require_keras_convention(summary)
+    if not summary.sequential:
+        raise InputError("code takes stacks; graphs (programs) are not supported by code yet")
     layers = parts(summary)
     attributes = attribute_names(summary)
     helpers = _needed_helpers(layers)
