@@ -34,7 +34,7 @@ from .shapes import Row, Summary
 from .values import Value
 
 # Keras activation name -> the PyTorch function that computes it, or the name of
-# a helper below (HELPERS) where PyTorch's function needs Keras's arguments or
+# a helper of torch_helpers where PyTorch's function needs Keras's arguments or
 # has no equivalent. Keras's torch backend calls the same functions.
 ACTIVATIONS = {
     "celu": "F.celu", "elu": "F.elu", "exponential": "torch.exp", "gelu": "F.gelu",
@@ -47,226 +47,37 @@ ACTIVATIONS = {
     "squareplus": "squareplus", "swish": "F.silu", "tanh": "torch.tanh", "tanh_shrink": "F.tanhshrink",
 }  # fmt: skip
 
-# The module's own code, each piece written into it only when a layer needs it.
-HELPERS = {
-    "linear": '''
-def linear(x):
-    """Keras's "linear" activation: the identity."""
-    return x
-''',
-    "leaky_relu": '''
-def leaky_relu(x):
-    """Keras's leaky_relu, whose slope is 0.2 (PyTorch's default is 0.01)."""
-    return F.leaky_relu(x, 0.2)
-''',
-    "softmax": '''
-def softmax(x):
-    """Keras's softmax: over the last axis."""
-    return torch.softmax(x, -1)
-''',
-    "log_softmax": '''
-def log_softmax(x):
-    """Keras's log_softmax: over the last axis."""
-    return torch.log_softmax(x, -1)
-''',
-    "sparse_plus": '''
-def sparse_plus(x):
-    """Keras's sparse_plus: 0 up to -1, (x + 1)^2 / 4 up to 1, then x."""
-    return torch.where(x <= -1, 0.0, torch.where(x >= 1, x, 0.25 * (x + 1) ** 2))
-''',
-    "sparse_sigmoid": '''
-def sparse_sigmoid(x):
-    """Keras's sparse_sigmoid: 0 up to -1, (x + 1) / 2 up to 1, then 1."""
-    return torch.where(x <= -1, 0.0, torch.where(x >= 1, 1.0, 0.5 * (x + 1)))
-''',
-    "squareplus": '''
-def squareplus(x):
-    """Keras's squareplus, with b = 4."""
-    return (x + torch.sqrt(x * x + 4)) / 2
-''',
-    "sparsemax": '''
-def sparsemax(x):
-    """Keras 3's sparsemax over the last axis, as Keras computes it: its
-    threshold is (the sum of the support's running sums - 1) / k, where the
-    paper (Martins & Astudillo, 2016) has (the k-th running sum - 1) / k."""
-    ranked = torch.sort(x, -1, descending=True).values
-    running = torch.cumsum(ranked, -1)
-    positions = torch.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
-    support = ranked - (running - 1) / positions > 0
-    tau = (torch.where(support, running, 0.0).sum(-1, keepdim=True) - 1) / support.sum(-1, keepdim=True)
-    return torch.clamp(x - tau, min=0)
-''',
-    "pad_same": '''
-def pad_same(x, window, stride, dilation=1, value=0.0):
-    """Keras's "same" padding of a (batch, channels, steps) input: enough steps
-    that every stride-th step starts a window, split around the input, the odd
-    one after (PyTorch's padding="same" does this for a stride of 1 only)."""
-    steps = x.shape[-1]
-    span = dilation * (window - 1) + 1
-    total = max(0, (-(-steps // stride) - 1) * stride + span - steps)
-    return F.pad(x, (total // 2, total - total // 2), value=value)
-''',
-    "average_pool_same": '''
-def average_pool_same(x, pool, stride):
-    """Keras's AveragePooling1D(padding="same") on (batch, channels, steps): each
-    window's mean over its real steps only, as Keras's TensorFlow and JAX
-    backends compute it (the padding adds nothing to a window's sum or count)."""
-    real = pad_same(torch.ones_like(x[:1, :1]), pool, stride)
-    return F.avg_pool1d(pad_same(x, pool, stride), pool, stride) / F.avg_pool1d(real, pool, stride)
-''',
-    "FrozenBatchNorm1d": '''
-class FrozenBatchNorm1d(nn.BatchNorm1d):
-    """A frozen Keras BatchNormalization: it normalises with its moving
-    statistics even in training, as Keras's does when trainable is False."""
+class Helper(Value):
+    """A definition of ``torch_helpers``: its source, and the names of the
+    other definitions it uses (which the generated module needs too), and of
+    the imports beyond torch's ("math")."""
 
-    def forward(self, x):
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, eps=self.eps)
-''',
-    "GaussianNoise": '''
-class GaussianNoise(nn.Module):
-    """Keras's GaussianNoise: adds zero-mean noise of the given stddev in training only."""
+    def __init__(self, source: str, uses: frozenset[str]):
+        self.source, self.uses = source, uses
 
-    def __init__(self, stddev):
-        super().__init__()
-        self.stddev = stddev
 
-    def forward(self, x):
-        return x + self.stddev * torch.randn_like(x) if self.training else x
-''',
-    "project": '''
-def project(x, weight, bias=None, masks=None):
-    """x @ weight.T + bias. With dropout masks (Keras's, in training), x is
-    multiplied by a mask first: one mask for every gate, or one per gate block
-    of the weight."""
-    if masks is None:
-        return F.linear(x, weight, bias)
-    if len(masks) == 1:
-        return F.linear(x * masks[0], weight, bias)
-    blocks = [F.linear(x * mask, block) for mask, block in zip(masks, weight.chunk(len(masks)))]
-    return torch.cat(blocks, -1) if bias is None else torch.cat(blocks, -1) + bias
-''',
-    "KerasRNN": '''
-class KerasRNN(nn.Module):
-    """A Keras SimpleRNN, LSTM or GRU layer, as Keras computes it, where PyTorch's
-    nn.RNN, nn.LSTM and nn.GRU are not exact: other activations, GRU's
-    reset_after=False, masks (Keras skips padding anywhere in a sequence: a
-    masked step keeps the states and repeats the previous output, or gives
-    zeros inside Bidirectional), dropout (Keras's: one mask for every step of
-    a sequence) and stateful layers.
+def helpers() -> dict[str, Helper]:
+    """The module's own code, each piece written into it only when a layer
+    needs it: every top-level definition of ``torch_helpers``, by name, in that
+    module's order. It is read as text (Python's own parser finds the
+    definitions and the names they use), never imported: rnnshape does not
+    need PyTorch."""
+    global _HELPERS
+    if _HELPERS is None:
+        import ast
+        from pathlib import Path
 
-    Its parameters are named, shaped and ordered as those modules' (gates
-    i, f, g, o for an LSTM, r, z, n for a GRU; weights (gates * units, inputs)),
-    so converted weights fit both, and it returns what they return: (output,
-    h_n), or (output, (h_n, c_n)) for an LSTM."""
+        source = Path(__file__).with_name("torch_helpers.py").read_text(encoding="utf-8")
+        definitions = [node for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+        names = {node.name for node in definitions}
+        _HELPERS = {}
+        for node in definitions:
+            used = {name.id for name in ast.walk(node) if isinstance(name, ast.Name)} & (names - {node.name} | {"math"})
+            _HELPERS[node.name] = Helper("\n" + ast.get_source_segment(source, node) + "\n", frozenset(used))
+    return _HELPERS
 
-    GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
-    def __init__(self, mode, input_size, hidden_size, bias=True, bidirectional=False, activation=torch.tanh,
-                 recurrent_activation=torch.sigmoid, reset_after=True, dropout=0.0, recurrent_dropout=0.0,
-                 stateful=False):
-        super().__init__()
-        self.mode, self.hidden_size, self.bidirectional = mode, hidden_size, bidirectional
-        self.activation, self.recurrent_activation, self.reset_after = activation, recurrent_activation, reset_after
-        self.dropout, self.recurrent_dropout, self.stateful = dropout, recurrent_dropout, stateful
-        self.states = None  # a stateful layer's final states, where its next batch starts
-        width = self.GATES[mode] * hidden_size
-        for suffix in self.directions():
-            self.register_parameter("weight_ih_l0" + suffix, nn.Parameter(torch.empty(width, input_size)))
-            self.register_parameter("weight_hh_l0" + suffix, nn.Parameter(torch.empty(width, hidden_size)))
-            if bias:
-                self.register_parameter("bias_ih_l0" + suffix, nn.Parameter(torch.empty(width)))
-                self.register_parameter("bias_hh_l0" + suffix, nn.Parameter(torch.empty(width)))
-        bound = 1 / math.sqrt(hidden_size)  # as PyTorch initialises its recurrent modules
-        for parameter in self.parameters():
-            nn.init.uniform_(parameter, -bound, bound)
-
-    def directions(self):
-        return ("", "_reverse") if self.bidirectional else ("",)
-
-    def reset_states(self):
-        """Start the next batch from zeros (a stateful layer's Keras reset_states())."""
-        self.states = None
-
-    def forward(self, x, mask=None):
-        """x: (batch, steps, features); mask: (batch, steps), True where a step is data."""
-        outputs, finals = [], []
-        for number, suffix in enumerate(self.directions()):
-            initial = None if self.states is None else [state[number] for state in self.states]
-            output, states = self.run(x, mask, suffix, initial)
-            outputs.append(output)
-            finals.append(states)
-        states = tuple(torch.stack(one) for one in zip(*finals))  # each (directions, batch, units)
-        if self.stateful:
-            self.states = tuple(state.detach() for state in states)
-        output = torch.cat(outputs, -1)
-        return (output, states) if self.mode == "lstm" else (output, states[0])
-
-    def run(self, x, mask, suffix, initial):
-        """One direction over the steps (the reverse one from the last step), as
-        Keras's RNN layer runs its cell: (outputs in time order, final states)."""
-        weight_hh = getattr(self, "weight_hh_l0" + suffix)
-        bias_hh = getattr(self, "bias_hh_l0" + suffix, None)
-        batch, steps, _ = x.shape
-        input_masks, recurrent_masks = self.dropout_masks(x)
-        # Every step's input projection at once; the loop adds the recurrent part.
-        inputs = project(x, getattr(self, "weight_ih_l0" + suffix), getattr(self, "bias_ih_l0" + suffix, None),
-                         input_masks)
-        count = 2 if self.mode == "lstm" else 1
-        states = list(initial) if initial is not None else [x.new_zeros(batch, self.hidden_size)] * count
-        previous = x.new_zeros(batch, self.hidden_size)  # the output a masked step repeats
-        outputs = [previous] * steps
-        for t in range(steps - 1, -1, -1) if suffix else range(steps):
-            new = self.cell(inputs[:, t], states, weight_hh, bias_hh, recurrent_masks)
-            if mask is None:
-                states, output = new, new[0]
-            else:
-                keep = mask[:, t, None]
-                states = [torch.where(keep, one, old) for one, old in zip(new, states)]
-                output = torch.where(keep, new[0], 0.0 if self.bidirectional else previous)
-            outputs[t] = previous = output
-        return torch.stack(outputs, 1), states
-
-    def cell(self, x, states, weight_hh, bias_hh, masks):
-        """One step of Keras's cell on x, the step's input projection: the new states."""
-        h = states[0]
-        act, gate = self.activation, self.recurrent_activation
-        if self.mode == "rnn":
-            return [act(x + project(h, weight_hh, bias_hh, masks))]
-        if self.mode == "lstm":
-            i, f, g, o = (x + project(h, weight_hh, bias_hh, masks)).chunk(4, -1)
-            c = gate(f) * states[1] + gate(i) * act(g)
-            return [gate(o) * act(c), c]
-        x_r, x_z, x_n = x.chunk(3, -1)
-        if self.reset_after:
-            h_r, h_z, h_n = project(h, weight_hh, bias_hh, masks).chunk(3, -1)
-            r, z = gate(x_r + h_r), gate(x_z + h_z)
-            n = act(x_n + r * h_n)
-        else:  # the reset gate applied to the state, before its product
-            sizes = [2 * self.hidden_size, self.hidden_size]
-            rz_weight, n_weight = weight_hh.split(sizes)
-            rz_bias, n_bias = bias_hh.split(sizes) if bias_hh is not None else (None, None)
-            h_r, h_z = project(h, rz_weight, rz_bias, masks and masks[:2]).chunk(2, -1)
-            r, z = gate(x_r + h_r), gate(x_z + h_z)
-            n = act(x_n + project(r * h, n_weight, n_bias, masks and masks[2:]))
-        return [z * h + (1 - z) * n]
-
-    def dropout_masks(self, x):
-        """Keras's dropout masks in training, drawn once per sequence: for the
-        input and for the recurrent state, one per gate when recurrent_dropout
-        is used (Keras's implementation 1), else one for every gate."""
-        if not self.training:
-            return None, None
-        count = self.GATES[self.mode] if self.recurrent_dropout > 0 else 1
-
-        def masks(shape, rate):
-            return [F.dropout(x.new_ones(shape), rate) for _ in range(count)] if rate > 0 else None
-
-        return (masks((x.shape[0], 1, x.shape[2]), self.dropout),
-                masks((x.shape[0], self.hidden_size), self.recurrent_dropout))
-''',
-}
-# Helpers that use others, and the imports the module's own code needs.
-HELPER_NEEDS = {"KerasRNN": ("project",), "average_pool_same": ("pad_same",)}
+_HELPERS: dict[str, Helper] | None = None
 
 # Attribute names an nn.Module has already (torch 2.x's dir(nn.Module) and
 # what its __init__ sets): a layer named so gets another attribute name.
@@ -313,7 +124,7 @@ def _activation_helpers(*names: str, called: bool = True) -> tuple[str, ...]:
     """The helpers the activations need; "linear" needs one only where it is
     passed as a function rather than left out of a call (``called``)."""
     return tuple(ACTIVATIONS[name] for name in names
-                 if ACTIVATIONS[name] in HELPERS and (name != "linear" or not called))  # fmt: skip
+                 if ACTIVATIONS[name] in helpers() and (name != "linear" or not called))  # fmt: skip
 
 
 def _channels_first(expression: str) -> str:
@@ -661,7 +472,7 @@ def pytorch_module(summary: Summary) -> str:
         raise InputError("code takes stacks; graphs (programs) are not supported by code yet")
     layers = parts(summary)
     attributes = attribute_names(summary)
-    helpers = _needed_helpers(layers)
+    needed = _needed_helpers(layers)
     init, forward = [], []
     for row, part, attribute in zip(summary.rows, layers, attributes):
         module = f"self.{attribute}"
@@ -671,8 +482,8 @@ def pytorch_module(summary: Summary) -> str:
                 init.append(f"{module}.requires_grad_(False)  # frozen, as Keras's trainable=False")
         forward += [line.replace("{m}", module) for line in part.lines]
     forward.append("return x")
-    text = [_header(summary, layers, attributes), _imports(helpers)]
-    text += [HELPERS[name] for name in HELPERS if name in helpers]
+    text = [_header(summary, layers, attributes), _imports(needed)]
+    text += [helper.source for name, helper in helpers().items() if name in needed]
     text.append(MODEL.format(init=_indent(init or ["pass"], 8), forward=_indent(forward, 8)))
     return "\n".join(text)
 
@@ -683,14 +494,18 @@ def _require_keras_convention(summary: Summary) -> None:
 
 
 def _needed_helpers(layers: list[Part]) -> set[str]:
-    needed = {name for part in layers for name in part.helpers}
-    for name in list(needed):
-        needed |= set(HELPER_NEEDS.get(name, ()))
+    """The helpers the layers name, those they use, and so on; and "math" where one imports it."""
+    needed, waiting = set(), [name for part in layers for name in part.helpers]
+    while waiting:
+        name = waiting.pop()
+        if name not in needed:
+            needed.add(name)
+            waiting += helpers()[name].uses if name in helpers() else []
     return needed
 
 
-def _imports(helpers: set[str]) -> str:
-    lines = ["import math", ""] if "KerasRNN" in helpers else []
+def _imports(needed: set[str]) -> str:
+    lines = ["import math", ""] if "math" in needed else []
     return "\n".join(lines + ["import torch", "import torch.nn.functional as F", "from torch import nn", ""])
 
 

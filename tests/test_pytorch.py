@@ -10,17 +10,19 @@ import ast
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import rnnshape
 from conftest import FIXTURES
 from rnnshape import summarize
 from rnnshape.cli import main
 from rnnshape.forward import forward
 from rnnshape.kinds import GRAPH_KINDS, KINDS
-from rnnshape.pytorch import ACTIVATIONS, HELPERS, PARTS, attribute_names, pytorch_module, state_dict, state_shapes
+from rnnshape.pytorch import ACTIVATIONS, PARTS, helpers, attribute_names, pytorch_module, state_dict, state_shapes
 
 RECORDS = json.loads((FIXTURES / "keras_pytorch.json").read_text(encoding="utf-8"))
 TORCH = np.load(FIXTURES / "keras_pytorch.npz")
@@ -156,7 +158,7 @@ def all_texts() -> str:
 
 def test_the_executed_modules_cover_every_kind_and_every_piece_of_custom_code():
     text = all_texts()
-    for helper in HELPERS:
+    for helper in helpers():
         assert re.search(rf"^(def|class) {helper}\(", text, re.MULTILINE), helper
     for call in ["nn.RNN(", "nn.LSTM(", "nn.GRU(", "nn.Linear(", "nn.Embedding(", "nn.Conv1d(", "nn.MaxPool1d(",
                  "nn.AvgPool1d(", "nn.BatchNorm1d(", "nn.LayerNorm(", "nn.Dropout(", "nn.Dropout1d(", "KerasRNN(\"rnn\"",
@@ -284,3 +286,27 @@ def test_saved_keras_weights_convert_from_a_keras_file(tmp_path):
 def test_the_module_is_made_from_keras_counts():
     with pytest.raises(ValueError, match="keras convention"):
         pytorch_module(summarize("lstm:3", (4, 2), convention="torch"))
+
+
+def test_the_helpers_module_stands_alone_and_every_definition_uses_only_what_it_may():
+    """rnnshape/torch_helpers.py, linted without PyTorch: every global name a
+    definition reads is one of the module's imports or definitions, or a
+    builtin (so its copied source works in the generated module), and the
+    definitions the generator copies are exactly the module's."""
+    import builtins
+    import symtable
+
+    path = Path(rnnshape.__file__).with_name("torch_helpers.py")
+    source = path.read_text(encoding="utf-8")
+    module = symtable.symtable(source, str(path), "exec")
+    defined = {symbol.get_name() for symbol in module.get_symbols() if symbol.is_assigned() or symbol.is_imported()}
+    allowed = defined | set(dir(builtins))
+    waiting = list(module.get_children())
+    assert {table.get_name() for table in waiting} == set(helpers())
+    while waiting:
+        table = waiting.pop()
+        waiting += table.get_children()
+        for symbol in table.get_symbols():
+            if symbol.is_global() and symbol.is_referenced():
+                assert symbol.get_name() in allowed, f"{table.get_name()} reads {symbol.get_name()}"
+    assert helpers()["KerasRNN"].uses == {"project", "math"} and helpers()["average_pool_same"].uses == {"pad_same"}
