@@ -236,6 +236,13 @@ class Layer(Value):
         """How the outputs of two directions become one (plot draws it)."""
         return ""
 
+    def output_roles(self) -> tuple[tuple[str, int | None], ...]:
+        """What each output of a call is, for plot's arrows: its label ("" for
+        the layer's output, the state's name for a recurrent layer's state) and,
+        for a state, which copy of the cell (as in ``directions``) returns it
+        (None: not a state)."""
+        return (("", None),) * self.output_count()
+
     def shape_rule(self) -> str:
         """How the output shape follows from the input's, for explain."""
         return "the output has the input's shape"
@@ -269,6 +276,7 @@ class Recurrent(Layer):
     gates: ClassVar[int]
     sequence_flag = "seq"
     states: ClassVar[int] = 1  # state vectors the cell carries (and return_state returns)
+    state_names: ClassVar[tuple[str, ...]] = ("h",)  # those vectors, as textbooks name them
     # PyTorch's own module for the cell, the activations it offers, and its
     # order of the gate blocks, as the numbers of Keras's blocks.
     torch_module: ClassVar[str]
@@ -301,6 +309,9 @@ class Recurrent(Layer):
 
     def output_count(self) -> int:
         return 1 + (self.states if self.return_state else 0)
+
+    def output_roles(self) -> tuple[tuple[str, int | None], ...]:
+        return (("", None),) + (tuple((name, 0) for name in self.state_names) if self.return_state else ())
 
     def initial_states(self) -> tuple[int, int] | None:
         return self.states, self.units
@@ -423,6 +434,7 @@ class LSTM(GatedRecurrent):
     keras_name = "lstm"
     gates = 4
     states = 2
+    state_names = ("h", "c")
     torch_module = "nn.LSTM"
     torch_gate_order = (0, 1, 2, 3)  # i, f, c (PyTorch's g), o in both
 
@@ -538,6 +550,12 @@ class Bidirectional(Layer):
 
     def directions(self) -> tuple[bool, ...]:
         return (False, True)  # the forward copy, then the backward one
+
+    def output_roles(self) -> tuple[tuple[str, int | None], ...]:
+        merged = (("", None),) if self.merge_mode is not None else (("forward", None), ("backward", None))
+        _output, *states = self.layer.output_roles()
+        return merged + tuple((f"{direction} {name}", copy) for copy, direction in enumerate(("forward", "backward"))
+                              for name, _ in states)  # fmt: skip
 
     def merge_text(self) -> str:
         return {"concat": "[ , ]", "sum": "+", "mul": "×", "ave": "avg", None: "2"}[self.merge_mode]
@@ -1749,6 +1767,9 @@ class RNN(Layer):
 
     def directions(self) -> tuple[bool, ...]:
         return self.layer.directions()
+
+    def output_roles(self) -> tuple[tuple[str, int | None], ...]:
+        return self.layer.output_roles()
 
     def output_activation(self) -> str | None:
         return self.layer.output_activation()
