@@ -166,6 +166,10 @@ class _Canvas:
         self.elements.append(f'<line class="arrow" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                              'marker-end="url(#head)"/>')  # fmt: skip
 
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        """A stretch of an arrow before its last, which has the head."""
+        self.elements.append(f'<line class="arrow" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
+
 
 
 def _box_size(box: Box) -> tuple[float, float]:
@@ -288,7 +292,9 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
         canvas.arrow(cx, inputs_y - 1, cx, last_cells_y + CELL_HEIGHT + (6 if two else 2))
         returned = [direction_steps[column].returned for _, direction_steps in box.directions]
         if two:
-            if any(returned):
+            if returned == [True, False]:  # the last step only: the backward copy's last step is the first
+                _draw_backward_last_step(canvas, columns, width, column, first_cells_y + row, merge_y)
+            if returned[0]:
                 canvas.elements.append('<g class="box">')
                 canvas.rect(cx - width / 2, merge_y, width, CELL_HEIGHT, "merge")
                 canvas.text(cx, merge_y + CELL_HEIGHT / 2 + 4, box.merge, "step", "middle")
@@ -299,6 +305,18 @@ def _draw_unrolled(canvas: _Canvas, box: Box, left: float, top: float) -> None:
         elif returned[0]:
             canvas.arrow(cx, first_cells_y - 1, cx, outputs_y + CELL_HEIGHT + 2)
             canvas.text(cx, outputs_y + CELL_HEIGHT / 2 + 4, f"y{_sub(step.label)}", "step", "middle")
+
+
+def _draw_backward_last_step(canvas: _Canvas, columns: list[float], width: float, merge_column: int,
+                             backward_y: float, merge_y: float) -> None:  # fmt: skip
+    """A Bidirectional layer that returns its last step merges the forward
+    copy's last step (below the merge) with the backward copy's, the first
+    step: an arrow from there, out of its frame on the right, up to the merge
+    row and along it to the one merge."""
+    start, aside = columns[0] + width, columns[0] + width + CELL_GAP / 2
+    canvas.line(start, backward_y + 6, aside, backward_y + 6)
+    canvas.line(aside, backward_y + 6, aside, merge_y + CELL_HEIGHT / 2)
+    canvas.arrow(aside, merge_y + CELL_HEIGHT / 2, columns[merge_column] - 2, merge_y + CELL_HEIGHT / 2)
 
 
 SUBSCRIPTS = str.maketrans("0123456789T", "₀₁₂₃₄₅₆₇₈₉ₜ")
@@ -342,27 +360,38 @@ def escape_dot(text: str) -> str:
 
 
 def render_dot(drawn: list[Box], title: str) -> str:
-    lines = ["digraph model {", f'    label="{escape_dot(title)}";', "    labelloc=t;", "    rankdir=TB;",
-             '    node [shape=box, style="rounded,filled", fillcolor="#f4f7fb", fontname="monospace", fontsize=11];']  # fmt: skip
+    lines = _dot_header(title)
     for number, box in enumerate(drawn):
-        label = "\\n".join(escape_dot(text) for text in (box.title, *box.lines))
-        style = ', style="rounded,filled,dashed", fillcolor="#eeeeee"' if not box.trainable else ""
-        if box.inner or box.directions:
-            lines.append(f"    subgraph cluster_{number} {{")
-            style_cluster = "rounded" if box.trainable else "rounded,dashed"
-            lines.append(f'        label="{label}"; labeljust=l; style="{style_cluster}"; fontname="monospace";')
-            lines.append(f'        n{number} [shape=point, width=0.01, label=""];')
-            for position, one in enumerate(box.inner):
-                inner_label = "\\n".join(escape_dot(text) for text in (one.title, *one.lines))
-                lines.append(f'        n{number}_inner{position} [label="{inner_label}", fillcolor="#ffffff"];')
-            lines += _dot_steps(box, number)
-            lines.append("    }")
-        else:
-            lines.append(f'    n{number} [label="{label}"{style}];')
+        lines += _dot_box(number, box)
         if number:
             lines.append(f"    n{number - 1} -> n{number};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_header(title: str) -> list[str]:
+    return ["digraph model {", f'    label="{escape_dot(title)}";', "    labelloc=t;", "    rankdir=TB;",
+            '    node [shape=box, style="rounded,filled", fillcolor="#f4f7fb", fontname="monospace", fontsize=11];']  # fmt: skip
+
+
+def _dot_box(number: int, box: Box) -> list[str]:
+    """A box as a node n<number>, or as a cluster around a point n<number> and its inner boxes or steps."""
+    lines = []
+    label = "\\n".join(escape_dot(text) for text in (box.title, *box.lines))
+    style = ', style="rounded,filled,dashed", fillcolor="#eeeeee"' if not box.trainable else ""
+    if box.inner or box.directions:
+        lines.append(f"    subgraph cluster_{number} {{")
+        style_cluster = "rounded" if box.trainable else "rounded,dashed"
+        lines.append(f'        label="{label}"; labeljust=l; style="{style_cluster}"; fontname="monospace";')
+        lines.append(f'        n{number} [shape=point, width=0.01, label=""];')
+        for position, one in enumerate(box.inner):
+            inner_label = "\\n".join(escape_dot(text) for text in (one.title, *one.lines))
+            lines.append(f'        n{number}_inner{position} [label="{inner_label}", fillcolor="#ffffff"];')
+        lines += _dot_steps(box, number)
+        lines.append("    }")
+    else:
+        lines.append(f'    n{number} [label="{label}"{style}];')
+    return lines
 
 
 def _dot_steps(box: Box, number: int) -> list[str]:
@@ -399,39 +428,644 @@ def render_mermaid(drawn: list[Box], title: str) -> str:
     quoted = "'" + title.replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
     lines = ["---", f"title: {quoted}", "---", "flowchart TB"]
     for number, box in enumerate(drawn):
-        label = "<br/>".join(escape_mermaid(text) for text in (box.title, *box.lines))
-        if box.inner or box.directions:
-            lines.append(f'    subgraph g{number} ["{label}"]')
-            lines.append("        direction LR")
-            lines.append(f'        n{number}(["in"])')
-            for position, one in enumerate(box.inner):
-                inner_label = "<br/>".join(escape_mermaid(text) for text in (one.title, *one.lines))
-                lines.append(f'        n{number}_inner{position}["{inner_label}"]')
-            for direction, (arrow, steps) in enumerate(box.directions):
-                names = []
-                for position, step in enumerate(steps):
-                    node = f"n{number}_d{direction}_s{position}"
-                    text = "…" if step == "…" else f"h{_sub(step.label)}"
-                    lines.append(f'        {node}["{text}"]')
-                    names.append(node)
-                if arrow == "←":
-                    names.reverse()
-                lines += [f"        {a} --> {b}" for a, b in zip(names, names[1:])]
-            lines.append("    end")
-        else:
-            lines.append(f'    n{number}["{label}"]')
-        if not box.trainable:
-            group = f"g{number}" if box.inner or box.directions else f"n{number}"
-            lines.append(f"    style {group} stroke-dasharray: 5 3,fill:#eeeeee")
+        lines += _mermaid_box(number, box)
         if number:
             lines.append(f"    n{number - 1} --> n{number}")
     return "\n".join(lines) + "\n"
 
 
+def _mermaid_box(number: int, box: Box) -> list[str]:
+    """A box as a node n<number>, or as a subgraph g<number> holding n<number> and its inner boxes or steps."""
+    lines = []
+    label = "<br/>".join(escape_mermaid(text) for text in (box.title, *box.lines))
+    if box.inner or box.directions:
+        lines.append(f'    subgraph g{number} ["{label}"]')
+        lines.append("        direction LR")
+        lines.append(f'        n{number}(["in"])')
+        for position, one in enumerate(box.inner):
+            inner_label = "<br/>".join(escape_mermaid(text) for text in (one.title, *one.lines))
+            lines.append(f'        n{number}_inner{position}["{inner_label}"]')
+        for direction, (arrow, steps) in enumerate(box.directions):
+            names = []
+            for position, step in enumerate(steps):
+                node = f"n{number}_d{direction}_s{position}"
+                text = "…" if step == "…" else f"h{_sub(step.label)}"
+                lines.append(f'        {node}["{text}"]')
+                names.append(node)
+            if arrow == "←":
+                names.reverse()
+            lines += [f"        {a} --> {b}" for a, b in zip(names, names[1:])]
+        lines.append("    end")
+    else:
+        lines.append(f'    n{number}["{label}"]')
+    if not box.trainable:
+        group = f"g{number}" if box.inner or box.directions else f"n{number}"
+        lines.append(f"    style {group} stroke-dasharray: 5 3,fill:#eeeeee")
+    return lines
+
+
+
+
+# Graphs -------------------------------------------------------------------------------
+#
+# A Functional model is drawn as a layered graph: a box per layer (a shared layer
+# once), an arrow per tensor a box reads. The SVG lays it out itself, in the
+# manner of Sugiyama's: the boxes in layers from the top (each below every box
+# it reads, cycles through shared layers broken by the order the layers are
+# first called), a point on each layer an arrow passes, a few sweeps that order
+# each layer by the mean position of its neighbours, then x by a least-squares
+# fit that keeps the order and the spacing. An arrow leaves its box at the
+# bottom and enters the next at the top, at a port of its own, its label just
+# above that port: labels sit in a strip no box reaches, within their box's width.
+
+
+class Arrow(Value):
+    """A tensor a box reads: from box ``source`` to box ``target``, with its
+    ``label`` ("h", "c", "mask", or "" for a layer's output); ``tensor``
+    identifies it, for the arrows that leave one port together. Unrolled, a
+    state leaves the last step of the source's cell copy ``from_copy`` and
+    enters the first step of the target's copy ``to_copy`` (None: the box's edge)."""
+
+    def __init__(self, source: int, target: int, label: str, tensor: tuple, from_copy: int | None = None,
+                 to_copy: int | None = None):  # fmt: skip
+        self.source, self.target, self.label, self.tensor = source, target, label, tensor
+        self.from_copy, self.to_copy = from_copy, to_copy
+
+
+def graph_picture(summary: Summary, expand: bool = False, unroll: bool = False) -> tuple[list[Box], list[Arrow]]:
+    """A graph's boxes (one per row of the summary, in the order the model first
+    calls them) and its arrows: every tensor a call reads, once per box that reads it."""
+    rows = {row.name: row for row in summary.rows}
+    # The model's nodes: those its outputs need, and its inputs (a shared
+    # layer's call outside the model is not drawn, as Keras's plot_model does not).
+    model = {ref.call for ref in summary.inputs}
+    waiting = [ref.call for ref in summary.outputs]
+    while waiting:
+        node = waiting.pop()
+        if node not in model:
+            model.add(node)
+            waiting.extend(ref.call for ref in summary.nodes[node].reads)
+    calls: dict[str, list] = {}
+    for node in sorted(model):
+        calls.setdefault(summary.nodes[node].name, []).append(summary.nodes[node])
+    number = {name: position for position, name in enumerate(calls)}
+    drawn = [_graph_box(rows[name], nodes, expand, unroll) for name, nodes in calls.items()]
+    arrows: dict[tuple, Arrow] = {}
+    for node in (summary.nodes[node] for node in sorted(model)):
+        target = number[node.name]
+        layer = rows[node.name].spec.layer
+        copies = len(layer.directions()) if drawn[target].directions else 0
+        reads = [(ref, None, "") for ref in node.arguments] + [(ref, position, "") for position, ref in enumerate(node.init)]
+        reads += [(ref, None, "mask") for ref in node.masks]
+        for ref, state, given in reads:
+            source_node = summary.nodes[ref.call]
+            source_row = rows[source_node.name]
+            roles = source_row.spec.layer.output_roles()
+            label, copy = roles[ref.output] if ref.output < len(roles) and not given else (given, None)
+            if source_row.node_count > 1:  # which call of a shared layer made it
+                label = f"call {source_node.node_index + 1}" + (f": {label}" if label else "")
+            source = number[source_node.name]
+            from_copy = copy if drawn[source].directions else None
+            to_copy = None
+            if state is not None and copies:  # init=[...]: the forward copy's states, then the backward's
+                per_copy = max(1, len(node.init) // copies)
+                to_copy = min(state // per_copy, copies - 1)
+            if from_copy is not None or to_copy is not None:  # one arrow for a state, as textbooks draw it
+                key = (ref.call, from_copy, target, to_copy)
+                tensor = (ref.call, "state", from_copy)
+            else:
+                key, tensor = (ref, target), ref
+            if key in arrows:
+                joined = arrows[key].label
+                if label and label not in joined.split(", "):
+                    arrows[key] = arrows[key].replace(label=f"{joined}, {label}" if joined else label)
+                continue
+            arrows[key] = Arrow(source, target, label, tensor, from_copy, to_copy)
+    return drawn, list(arrows.values())
+
+
+def _graph_box(row: Row, nodes: list, expand: bool, unroll: bool) -> Box:
+    """A row's box: an input's shape and dtype; a layer's box as in a stack,
+    and for a shared layer how many calls it has, or each call's shapes when
+    they differ."""
+    layer = row.spec.layer
+    if not nodes[0].reads:  # an input reads nothing
+        dtype = getattr(layer, "dtype", "float32")
+        return Box(f"{row.name} ({row.type})", (f"Output shape: {format_shape(row.outputs[0])}",
+                                                "int ids" if dtype.startswith("int") else dtype))  # fmt: skip
+    box = _box(row, expand, unroll)
+    if len(nodes) == 1:
+        return box
+    shapes = [(format_shape(node.input_shape), format_shape(node.outputs[0] if len(node.outputs) == 1
+                                                            else list(node.outputs))) for node in nodes]  # fmt: skip
+    lines = list(box.lines)
+    if len(set(shapes)) == 1:
+        lines.insert(3, f"Shared: {len(nodes)} calls, one set of weights")
+    else:
+        lines[0:2] = [f"Call {number}: {given} → {made}" for number, (given, made) in enumerate(shapes, 1)]
+        lines.insert(len(shapes), "Shared: one set of weights")
+    return box.replace(lines=tuple(lines))
+
+
+LABEL_ZONE = 18  # px above a box (below it, for an arrow going up) where arrow labels are
+SLOPE = 36  # px between layers where arrows run from one port to the next
+SPACING = 28  # px between two things side by side in a layer
+PORT_GAP = 14  # px at least between two ports of a box
+SIDE = 12  # px beside a box where an unrolled state leaves or enters it, or an arrow loops back
+MAX_SWEEPS = 6  # ordering sweeps (each down and up): crossings seldom fall after a few
+MAX_POINTS = 50_000  # bend points of long arrows; beyond, the rest run straight
+LARGE = 10_000  # boxes and points beyond which one sweep is done
+
+
+def _label_width(label: str) -> float:
+    return _text_width(label) + 6 if label else 0.0
+
+
+class _GraphLayout:
+    """Where every box, port, arrow and label of a graph goes (see above)."""
+
+    def __init__(self, drawn: list[Box], arrows: list[Arrow]):
+        count = len(drawn)
+        self.rank = _ranks(count, arrows)
+        # An arrow against the ranks (a cycle through a shared layer) runs upwards,
+        # from the box's top to the other's bottom; unrolled states only go down.
+        self.down = [self.rank[arrow.source] < self.rank[arrow.target] for arrow in arrows]
+        arrows = [arrow if down else arrow.replace(from_copy=None, to_copy=None) for arrow, down in zip(arrows, self.down)]
+        self.drawn, self.arrows = drawn, arrows
+        sizes = [_box_size(box) for box in drawn]
+        self.layer = [0] * count
+        upper_of: list[list[int]] = [[] for _ in range(count)]
+        for number, arrow in enumerate(arrows):
+            if arrow.source != arrow.target:
+                upper, lower = self.ends(number)
+                upper_of[lower].append(upper)
+        for box in sorted(range(count), key=self.rank.__getitem__):
+            self.layer[box] = max((self.layer[upper] + 1 for upper in upper_of[box]), default=0)
+        layers = max(self.layer, default=0) + 1
+        # Ports: each box's arrows at its top and bottom, with the labels they carry.
+        self.top: list[list[tuple]] = [[] for _ in range(count)]  # (arrow number, label)
+        self.bottom: list[list[tuple]] = [[] for _ in range(count)]  # (tensor or arrow, label)
+        self.sides: list[dict[str, list[int]]] = [{"in_left": [], "in_right": [], "out_left": [], "out_right": []}
+                                                  for _ in range(count)]  # fmt: skip
+        self.loops: list[list[int]] = [[] for _ in range(count)]
+        self.back_labels = [False] * layers  # whether the strip below a layer holds labels
+        for number, arrow in enumerate(arrows):
+            source, target = arrow.source, arrow.target
+            if source == target:
+                self.loops[source].append(number)
+                self.bottom[source].append((arrow.tensor, ""))
+                self.top[target].append((number, arrow.label))
+            elif self.down[number]:
+                if arrow.from_copy is None:
+                    self.bottom[source].append((arrow.tensor, ""))
+                else:
+                    side = "out_left" if drawn[source].directions[arrow.from_copy][0] == "←" else "out_right"
+                    self.sides[source][side].append(number)
+                if arrow.to_copy is None:
+                    self.top[target].append((number, arrow.label))
+                else:
+                    side = "in_right" if drawn[target].directions[arrow.to_copy][0] == "←" else "in_left"
+                    self.sides[target][side].append(number)
+            else:  # upwards: out of the source's top, into the target's bottom, labelled there
+                self.top[source].append((number, ""))
+                self.bottom[target].append((("up", number), arrow.label))
+                self.back_labels[self.layer[target]] = True
+        for box in range(count):  # one bottom port per tensor
+            self.bottom[box] = list({key: label for key, label in self.bottom[box]}.items())
+        self.box_width = [max(size[0], self.ports_width(self.top[box]) + 2 * PAD, self.ports_width(self.bottom[box])
+                              + 2 * PAD) for box, size in enumerate(sizes)]  # fmt: skip
+        self.box_height = [size[1] for size in sizes]
+        self.margins = [self.side_margins(box) for box in range(count)]
+        self.place(count, layers)
+
+    def ends(self, number: int) -> tuple[int, int]:
+        """An arrow's upper box and lower box."""
+        arrow = self.arrows[number]
+        return (arrow.source, arrow.target) if self.down[number] else (arrow.target, arrow.source)
+
+    @staticmethod
+    def ports_width(ports: list[tuple]) -> float:
+        return sum(max(PORT_GAP, 3 + _label_width(label) + 4) for _, label in ports)
+
+    def side_label_offsets(self, box: int, side: str) -> list[float]:
+        """How far beyond the box's edge each arrow on one side runs: labelled
+        ones (entering) beyond the labels of the ones before."""
+        offsets, reach = [], SIDE
+        for number in self.sides[box][side]:
+            offsets.append(reach)
+            reach += (3 + _label_width(self.arrows[number].label) + 6) if side.startswith("in") else 6
+        return offsets
+
+    def side_margins(self, box: int) -> tuple[float, float]:
+        """The room a box needs on its left and right, beyond its edges."""
+        def reach(side: str) -> float:
+            offsets = self.side_label_offsets(box, side)
+            if not offsets:
+                return 0.0
+            last = self.sides[box][side][-1]
+            return offsets[-1] + ((3 + _label_width(self.arrows[last].label)) if side.startswith("in") else 0) + 4
+
+        left = max(reach("in_left"), reach("out_left"))
+        right = max(reach("in_right"), reach("out_right")) + (SIDE + 6 * len(self.loops[box]) + 4 if self.loops[box]
+                                                              else 0)  # fmt: skip
+        return left, right
+
+    # Layers, order and x ----------------------------------------------------------
+
+    def place(self, count: int, layers: int) -> None:
+        arrows = self.arrows
+        widths = [self.margins[box][0] + self.box_width[box] + self.margins[box][1] for box in range(count)]
+        item_layer = list(self.layer)
+        # The points each arrow bends at, one per layer between its ends.
+        self.chains: list[list[int]] = []
+        budget = MAX_POINTS
+        for number, arrow in enumerate(arrows):
+            upper, lower = self.ends(number)
+            span = self.layer[lower] - self.layer[upper] - 1
+            chain = []
+            if arrow.source != arrow.target and 0 < span <= budget:
+                budget -= span
+                for layer in range(self.layer[upper] + 1, self.layer[lower]):
+                    chain.append(len(item_layer))
+                    item_layer.append(layer)
+                    widths.append(0.0)
+            self.chains.append(chain)
+        items = len(item_layer)
+        up: list[list[int]] = [[] for _ in range(items)]
+        down: list[list[int]] = [[] for _ in range(items)]
+        for number, (arrow, chain) in enumerate(zip(arrows, self.chains)):
+            if arrow.source == arrow.target:
+                continue
+            upper, lower = self.ends(number)
+            path = [upper, *chain, lower]
+            if chain or self.layer[lower] == self.layer[upper] + 1:
+                for a, b in zip(path, path[1:]):
+                    down[a].append(b)
+                    up[b].append(a)
+        order: list[list[int]] = [[] for _ in range(layers)]
+        for item in range(items):
+            order[item_layer[item]].append(item)
+        position = [0.0] * items
+        for members in order:
+            for index, item in enumerate(members):
+                position[item] = index
+        best, best_crossings = [list(members) for members in order], self.crossings(order, down, position)
+        sweeps = 1 if items > LARGE else MAX_SWEEPS
+        for _ in range(sweeps):
+            for layer_range, neighbours in ((range(1, layers), up), (range(layers - 2, -1, -1), down)):
+                for layer in layer_range:
+                    members = order[layer]
+                    keys = {item: (sum(position[n] for n in neighbours[item]) / len(neighbours[item])
+                                   if neighbours[item] else position[item]) for item in members}  # fmt: skip
+                    members.sort(key=keys.__getitem__)
+                    for index, item in enumerate(members):
+                        position[item] = index
+            crossings = self.crossings(order, down, position)
+            if crossings < best_crossings:
+                best, best_crossings = [list(members) for members in order], crossings
+            if best_crossings == 0:
+                break
+        order = best
+        self.order, self.item_layer, self.widths = order, item_layer, widths
+        # x: each layer fitted to the mean of its neighbours' centres, keeping order and spacing.
+        centre = [0.0] * items
+        for members in order:
+            x = 0.0
+            for item in members:
+                centre[item] = x + widths[item] / 2
+                x += widths[item] + SPACING
+        for layer_range, neighbours in ((range(1, layers), up), (range(layers - 2, -1, -1), down),
+                                        (range(1, layers), up), (range(layers - 2, -1, -1), down)):  # fmt: skip
+            for layer in layer_range:
+                members = order[layer]
+                wanted = [sum(centre[n] for n in neighbours[item]) / len(neighbours[item]) if neighbours[item]
+                          else centre[item] for item in members]  # fmt: skip
+                for item, x in zip(members, _fit(wanted, [widths[item] for item in members])):
+                    centre[item] = x
+        left = min((centre[item] - widths[item] / 2 for item in range(items)), default=0.0)
+        self.centre = [x - left + GAP for x in centre]
+        self.width = max((self.centre[item] + widths[item] / 2 for item in range(items)), default=0.0) + GAP
+        # y: a band per layer as tall as its tallest box, label strips and sloping room between.
+        self.band_top, self.band_bottom = [], []
+        y = GAP + LABEL_ZONE
+        for layer in range(layers):
+            height = max((self.box_height[item] for item in order[layer] if item < count), default=0.0)
+            self.band_top.append(y)
+            self.band_bottom.append(y + height)
+            y += height + (LABEL_ZONE if self.back_labels[layer] else 0) + SLOPE + LABEL_ZONE
+        self.height = self.band_bottom[-1] + (LABEL_ZONE if self.back_labels[-1] else 0) + LABEL_ZONE + GAP if layers \
+            else 2 * GAP
+
+    @staticmethod
+    def crossings(order: list[list[int]], down: list[list[int]], position: list[float]) -> int:
+        """Crossings of the links between each two neighbouring layers (inversions, by merge sort)."""
+        total = 0
+        for members in order:
+            ends = [position[b] for a in members for b in sorted(down[a], key=position.__getitem__)]
+            total += _inversions(ends)
+        return total
+
+    # Where things are -----------------------------------------------------------
+
+    def box_x(self, box: int) -> float:
+        return self.centre[box] - self.widths[box] / 2 + self.margins[box][0]
+
+    def box_y(self, box: int) -> float:
+        return self.band_top[self.layer[box]]
+
+    def item_x(self, item: int) -> float:
+        return self.centre[item]
+
+    def ports(self, box: int, ports: list[tuple], ends: list[float]) -> list[float]:
+        """The x of each port along a box's edge, in the order of the x of the
+        other ends of their arrows, centred in the box."""
+        ranked = sorted(range(len(ports)), key=lambda index: ends[index])
+        steps = [max(PORT_GAP, 3 + _label_width(ports[index][1]) + 4) for index in ranked]
+        span = sum(steps) - steps[-1] + 3 + _label_width(ports[ranked[-1]][1]) if ranked else 0.0
+        x = self.box_x(box) + max(PAD, (self.box_width[box] - span) / 2)
+        placed = [0.0] * len(ports)
+        for index, step in zip(ranked, steps):
+            placed[index] = x
+            x += step
+        return placed
+
+
+def _ranks(count: int, arrows: list[Arrow]) -> list[int]:
+    """An order of the boxes in which every arrow goes down, but those that
+    close a cycle: each next box the first (in the model's order) that reads
+    only boxes already ranked, or, in a cycle, the first box left."""
+    import heapq
+
+    readers: list[list[int]] = [[] for _ in range(count)]
+    waiting = [0] * count  # arrows into a box from boxes not yet ranked
+    for arrow in arrows:
+        if arrow.source != arrow.target:
+            readers[arrow.source].append(arrow.target)
+            waiting[arrow.target] += 1
+    ready = [box for box in range(count) if not waiting[box]]
+    heapq.heapify(ready)
+    rank, placed, next_unplaced = [0] * count, [False] * count, 0
+    for position in range(count):
+        while ready and placed[ready[0]]:
+            heapq.heappop(ready)
+        if ready:
+            box = heapq.heappop(ready)
+        else:  # a cycle: break it at its earliest box
+            while placed[next_unplaced]:
+                next_unplaced += 1
+            box = next_unplaced
+        placed[box], rank[box] = True, position
+        for reader in readers[box]:
+            waiting[reader] -= 1
+            if not waiting[reader] and not placed[reader]:
+                heapq.heappush(ready, reader)
+    return rank
+
+
+def _fit(wanted: list[float], widths: list[float]) -> list[float]:
+    """Centres as near ``wanted`` as least squares allows, in order, each two
+    at least their half widths and SPACING apart (pool-adjacent-violators)."""
+    offsets, total = [], 0.0
+    for index, width in enumerate(widths):
+        if index:
+            total += (widths[index - 1] + width) / 2 + SPACING
+        offsets.append(total)
+    blocks: list[list[float]] = []  # [sum, count] of merged runs
+    for x, offset in zip(wanted, offsets):
+        blocks.append([x - offset, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total_sum, count = blocks.pop()
+            blocks[-1][0] += total_sum
+            blocks[-1][1] += count
+    fitted = []
+    for total_sum, count in blocks:
+        fitted += [total_sum / count] * int(count)
+    return [x + offset for x, offset in zip(fitted, offsets)]
+
+
+def _inversions(values: list[float]) -> int:
+    """Pairs out of order in ``values``."""
+    if len(values) < 2:
+        return 0
+    middle = len(values) // 2
+    left, right = values[:middle], values[middle:]
+    count = _inversions(left) + _inversions(right)
+    left.sort()
+    right.sort()
+    import bisect
+
+    for value in right:
+        count += len(left) - bisect.bisect_right(left, value)
+    return count
+
+
+def _unrolled_rows(box: Box, y: float) -> tuple[float, list[float], float, list[float]]:
+    """Where a box drawn at ``y`` has its unrolled cells: the y of each copy's
+    row of cells, the cells' width and each column's x from the box's left."""
+    top = y + PAD + SIZE + LINE * len(box.lines) + PAD
+    if box.inner:
+        top += max(_box_size(one)[1] for one in box.inner) + PAD
+    row = CELL_HEIGHT + CELL_GAP
+    two = len(box.directions) == 2
+    first = top + row * (2 if two else 1)
+    width = _cell_width(box)
+    columns = [PAD + 40 + column * (width + CELL_GAP) for column in range(len(box.directions[0][1]))]
+    return top, [first + number * row for number in range(len(box.directions))], width, columns
+
+
+def render_graph_svg(drawn: list[Box], arrows: list[Arrow], title: str) -> str:
+    layout = _GraphLayout(drawn, arrows)
+    canvas = _Canvas()
+    for box in range(len(drawn)):
+        _draw_box(canvas, drawn[box], layout.box_x(box), layout.box_y(box), layout.box_width[box],
+                  layout.box_height[box])  # fmt: skip
+    labels: list[str] = []
+    paths = _arrow_paths(layout, labels)
+    for arrow, points in zip(arrows, paths):
+        what = f"{drawn[arrow.source].title} → {drawn[arrow.target].title}" + (f": {arrow.label}" if arrow.label else "")
+        route = " ".join(f"{'M' if index == 0 else 'L'}{x:.1f},{y:.1f}" for index, (x, y) in enumerate(points))
+        canvas.elements.append(f'<path class="edge" d="{route}" marker-end="url(#head)"><title>{escape_xml(what)}'
+                               "</title></path>")  # fmt: skip
+    canvas.elements += labels
+    return GRAPH_SVG.format(width=f"{layout.width:.0f}", height=f"{layout.height:.0f}", title=escape_xml(title),
+                            font=escape_xml(FONT), size=SIZE, body="\n".join(canvas.elements))  # fmt: skip
+
+
+def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
+    end = ' text-anchor="end"' if anchor == "end" else ""
+    return f'<text class="arrow-label" x="{x:.1f}" y="{y:.1f}"{end}>{escape_xml(text)}</text>'
+
+
+def _arrow_paths(layout: _GraphLayout, labels: list[str]) -> list[list[tuple[float, float]]]:
+    """Each arrow's points, from its tail to its head; its label added to ``labels``."""
+    drawn, arrows, chains = layout.drawn, layout.arrows, layout.chains
+    top_x: dict[int, float] = {}  # arrow number -> its port on the top of a box
+    bottom_x: dict[tuple, float] = {}  # (box, tensor or ("up", arrow number)) -> its port on the bottom
+    leaving: dict[tuple, list[int]] = {}  # the same keys -> the arrows through that port
+    for number, arrow in enumerate(arrows):
+        if arrow.source == arrow.target:
+            continue
+        if not layout.down[number]:
+            leaving[(arrow.target, ("up", number))] = [number]
+        elif arrow.from_copy is None:
+            leaving.setdefault((arrow.source, arrow.tensor), []).append(number)
+    for box in range(len(drawn)):
+        ends = []
+        for number, _text in layout.top[box]:
+            arrow, chain = arrows[number], chains[number]
+            if arrow.source == arrow.target:
+                ends.append(float("inf"))
+            else:
+                ends.append(layout.item_x(chain[-1] if chain else layout.ends(number)[0]))
+        for (number, _text), x in zip(layout.top[box], layout.ports(box, layout.top[box], ends)):
+            top_x[number] = x
+        ends = []
+        for key, _text in layout.bottom[box]:
+            below = [layout.item_x(chains[number][0] if chains[number] else layout.ends(number)[1])
+                     for number in leaving.get((box, key), ())]
+            ends.append(sum(below) / len(below) if below else float("inf"))
+        for (key, _text), x in zip(layout.bottom[box], layout.ports(box, layout.bottom[box], ends)):
+            bottom_x[(box, key)] = x
+    paths = []
+    for number, (arrow, chain) in enumerate(zip(arrows, chains)):
+        source, target = arrow.source, arrow.target
+        if source == target:
+            paths.append(_loop(layout, number, bottom_x[(source, arrow.tensor)], top_x[number], labels))
+            continue
+        upper, lower = layout.ends(number)
+        upper_layer, lower_layer = layout.layer[upper], layout.layer[lower]
+        below_upper = layout.band_bottom[upper_layer] + (LABEL_ZONE if layout.back_labels[upper_layer] else 0)
+        above_lower = layout.band_top[lower_layer] - LABEL_ZONE
+        upper_bottom = layout.box_y(upper) + layout.box_height[upper]
+        if layout.down[number]:
+            if arrow.from_copy is None:
+                x = bottom_x[(source, arrow.tensor)]
+                start = [(x, upper_bottom + 1), (x, below_upper)]
+            else:
+                start = _side_exit(layout, number, below_upper)
+            if arrow.to_copy is None:
+                x = top_x[number]
+                end = [(x, above_lower), (x, layout.band_top[lower_layer] - 2)]
+                if arrow.label:
+                    labels.append(_label(x + 3, layout.band_top[lower_layer] - 5, arrow.label))
+            else:
+                end = _side_entry(layout, number, above_lower, labels)
+        else:
+            x = bottom_x[(target, ("up", number))]
+            start = [(x, upper_bottom + 2), (x, below_upper)]
+            if arrow.label:
+                labels.append(_label(x + 3, layout.band_bottom[upper_layer] + 13, arrow.label))
+            x = top_x[number]
+            end = [(x, above_lower), (x, layout.band_top[lower_layer])]
+        middle = []
+        for item in chain:
+            layer = layout.item_layer[item]
+            x = layout.item_x(item)
+            middle += [(x, layout.band_top[layer] - LABEL_ZONE),
+                       (x, layout.band_bottom[layer] + (LABEL_ZONE if layout.back_labels[layer] else 0))]  # fmt: skip
+        points = start + middle + end
+        paths.append(points if layout.down[number] else points[::-1])
+    return paths
+
+
+def _side_exit(layout: _GraphLayout, number: int, below: float) -> list[tuple[float, float]]:
+    """An unrolled state's way out: from the last step its copy reads, out of
+    the box's side, down to the room below the layer."""
+    arrow = layout.arrows[number]
+    box = layout.drawn[arrow.source]
+    x, y = layout.box_x(arrow.source), layout.box_y(arrow.source)
+    _top, rows, width, columns = _unrolled_rows(box, y)
+    cell_y = rows[arrow.from_copy] + 6
+    backwards = box.directions[arrow.from_copy][0] == "←"
+    side = "out_left" if backwards else "out_right"
+    reach = layout.side_label_offsets(arrow.source, side)[layout.sides[arrow.source][side].index(number)]
+    if backwards:
+        aside = x - reach
+        return [(x + columns[0], cell_y), (aside, cell_y), (aside, below)]
+    aside = x + layout.box_width[arrow.source] + reach
+    return [(x + columns[-1] + width, cell_y), (aside, cell_y), (aside, below)]
+
+
+def _side_entry(layout: _GraphLayout, number: int, above: float, labels: list[str]) -> list[tuple[float, float]]:
+    """An unrolled state's way in: down beside the box to the first step its
+    copy reads, labelled beside the box, above it."""
+    arrow = layout.arrows[number]
+    box = layout.drawn[arrow.target]
+    x, y = layout.box_x(arrow.target), layout.box_y(arrow.target)
+    _top, rows, width, columns = _unrolled_rows(box, y)
+    cell_y = rows[arrow.to_copy] + 6
+    backwards = box.directions[arrow.to_copy][0] == "←"
+    side = "in_right" if backwards else "in_left"
+    reach = layout.side_label_offsets(arrow.target, side)[layout.sides[arrow.target][side].index(number)]
+    if backwards:
+        aside = x + layout.box_width[arrow.target] + reach
+        if arrow.label:
+            labels.append(_label(aside + 3, y - 5, arrow.label))
+        return [(aside, above), (aside, cell_y), (x + columns[-1] + width + 2, cell_y)]
+    aside = x - reach
+    if arrow.label:
+        labels.append(_label(aside - 3, y - 5, arrow.label, "end"))
+    return [(aside, above), (aside, cell_y), (x + columns[0] - 2, cell_y)]
+
+
+def _loop(layout: _GraphLayout, number: int, out_x: float, in_x: float, labels: list[str]) -> list:
+    """A shared layer reading what it made: out of its bottom, round its right side, into its top."""
+    box = layout.arrows[number].source
+    x, y = layout.box_x(box), layout.box_y(box)
+    turn = x + layout.box_width[box] + layout.margins[box][1] - 4 - 6 * layout.loops[box].index(number)
+    below = layout.band_bottom[layout.layer[box]] + 8
+    above = y - LABEL_ZONE - 8
+    if layout.arrows[number].label:
+        labels.append(_label(in_x + 3, y - 5, layout.arrows[number].label))
+    return [(out_x, y + layout.box_height[box] + 1), (out_x, below), (turn, below), (turn, above), (in_x, above),
+            (in_x, y - 2)]  # fmt: skip
+
+
+GRAPH_SVG = SVG.replace("</style>", """path.edge {{ fill: none; stroke: #35506b; stroke-width: 1.2; }}
+text.arrow-label {{ fill: #8a3b12; font-size: 11px; }}
+</style>""")
+
+
+def render_graph_dot(drawn: list[Box], arrows: list[Arrow], title: str) -> str:
+    lines = _dot_header(title)
+    for number, box in enumerate(drawn):
+        lines += _dot_box(number, box)
+    for arrow in arrows:
+        label = f' [label="{escape_dot(arrow.label)}"]' if arrow.label else ""
+        lines.append(f"    {_step_node(drawn, arrow.source, arrow.from_copy, True)} -> "
+                     f"{_step_node(drawn, arrow.target, arrow.to_copy, False)}{label};")  # fmt: skip
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_graph_mermaid(drawn: list[Box], arrows: list[Arrow], title: str) -> str:
+    quoted = "'" + title.replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
+    lines = ["---", f"title: {quoted}", "---", "flowchart TB"]
+    for number, box in enumerate(drawn):
+        lines += _mermaid_box(number, box)
+    for arrow in arrows:
+        label = f'|"{escape_mermaid(arrow.label)}"|' if arrow.label else ""
+        lines.append(f"    {_step_node(drawn, arrow.source, arrow.from_copy, True)} -->{label} "
+                     f"{_step_node(drawn, arrow.target, arrow.to_copy, False)}")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _step_node(drawn: list[Box], box: int, copy: int | None, last: bool) -> str:
+    """The node an arrow starts or ends at: the box's, or, for an unrolled state,
+    the step its cell copy reads last (or first)."""
+    if copy is None:
+        return f"n{box}"
+    arrow, steps = drawn[box].directions[copy]
+    at_end = (arrow == "→") == last
+    return f"n{box}_d{copy}_s{len(steps) - 1 if at_end else 0}"
+
+
 def plot(summary: Summary, fmt: str = "svg", expand: bool = False, unroll: bool = False) -> str:
     """The picture of ``summary`` in ``fmt`` (svg, dot or mermaid)."""
-    if not summary.sequential:
-        raise InputError("plot takes stacks; graphs (programs) are not supported by plot yet")
-    drawn = boxes(summary, expand, unroll)
     title = f'Model "{summary.model}"'
-    return {"svg": render_svg, "dot": render_dot, "mermaid": render_mermaid}[fmt](drawn, title)
+    if summary.sequential:
+        drawn = boxes(summary, expand, unroll)
+        return {"svg": render_svg, "dot": render_dot, "mermaid": render_mermaid}[fmt](drawn, title)
+    drawn, arrows = graph_picture(summary, expand, unroll)
+    return {"svg": render_graph_svg, "dot": render_graph_dot, "mermaid": render_graph_mermaid}[fmt](drawn, arrows,
+                                                                                                   title)  # fmt: skip

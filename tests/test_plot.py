@@ -17,20 +17,52 @@ from hypothesis import strategies as st
 
 from rnnshape import InputError, parse, summarize
 from rnnshape.cli import main
+from rnnshape.graph import parse_program
 from rnnshape.plot import plot
-from rnnshape.shapes import format_shape
+from rnnshape.shapes import format_shape, infer_graph
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
+# Graphs (programs, SPEC section 12), written by hand.
+SEQ2SEQ = ("enc_in = input:None,71; _, h, c = lstm:256:state(enc_in); dec_in = input:None,93; "
+           "dec, _, _ = lstm:256:seq:state(dec_in, init=[h, c]); out = dense:93:act=softmax(dec)")
+SEQ2SEQ_STEPS = SEQ2SEQ.replace("None,71", "5,71").replace("None,93", "4,93")  # so that the steps show
+SIAMESE = ("left = input:20; right = input:20; embed = embedding:5000:32:mask_zero; encode = lstm:64; "
+           "a = encode(embed(left)); b = encode(embed(right)); d = subtract(a, b); "
+           "y = dense:1:act=sigmoid(concat(a, b, d))")
+TWO_INPUTS = "a = input:10,4; b = input:10,6; x = lstm:8:seq(a); z = gru:8:seq(b); m = concat(x, z); y = lstm:4(m)"
+ATTENTION = ("enc_in = input:30,16; dec_in = input:20,12; enc, h, c = lstm:64:seq:state(enc_in); "
+             "dec = lstm:64:seq(dec_in, init=[h, c]); context = attention(dec, enc); "
+             "y = td:dense:12:act=softmax(concat(context, dec))")
+MHA = "q = input:7,16; v = input:9,16; o = mha:2:4(q, v); y = dense:3(o)"
+BIDIRECTIONAL_STATES = ("enc_in = input:6,8; dec_in = input:5,8; enc, fh, fc, bh, bc = bi:lstm:16:state(enc_in); "
+                        "h = concat(fh, bh); c = concat(fc, bc); dec = lstm:32:seq(dec_in, init=[h, c]); y = dense:8(dec)")
+BIDIRECTIONAL_DECODER = ("enc_in = input:6,8; dec_in = input:5,8; _, fh, bh = bi:gru:16:state(enc_in); "
+                         "dec = bi:gru:16:seq(dec_in, init=[fh, bh]); y = dense:8(dec)")
+SHARED_TWICE = "x = input:8; m = dense:8; a = m(x); b = m(a); y = dense:2(b)"  # a shared layer reads what it made
+GRAPHS = [
+    ("seq2seq", SEQ2SEQ, []),
+    ("seq2seq_unrolled", SEQ2SEQ_STEPS, ["--unroll"]),
+    ("siamese", SIAMESE, []),
+    ("two_inputs", TWO_INPUTS, ["--expand"]),
+    ("attention", ATTENTION, []),
+    ("mha", MHA, []),
+    ("bidirectional_states", BIDIRECTIONAL_STATES, []),
+    ("bidirectional_states_unrolled", BIDIRECTIONAL_DECODER, ["--unroll"]),
+    ("shared_twice", SHARED_TWICE, []),
+]
 GOLDEN = [
     ("stack", "-i 10,5", "bi:8:seq bi:8:seq", []),
     ("unrolled", "-i 10,5", "bi:8:seq", ["--unroll"]),
     ("text_classifier", "-i 100", "emb:5000:64:mask_zero bi:lstm:32:frozen dense:1:act=sigmoid", ["--expand"]),
     ("encoder_decoder", "-i 20,5", "lstm:64 repeat:10 lstm:64:seq td:dense:8", ["--unroll", "--expand"]),
-]
-# The README's pictures: (file, the command's options).
+    ("last_step_bidirectional", "-i 4,3", "bi:gru:5", ["--unroll"]),
+] + [(name, "", program, options) for name, program, options in GRAPHS]
+# The README's and docs/plot.md's pictures: (file, the command's options).
 README_PICTURES = [("docs/stack.svg", ["-i", "10,5", "bi:8:seq bi:8:seq"]),
-                   ("docs/unrolled.svg", ["-i", "10,5", "bi:8:seq", "--unroll"])]  # fmt: skip
+                   ("docs/unrolled.svg", ["-i", "10,5", "bi:8:seq", "--unroll"]),
+                   ("docs/seq2seq.svg", [SEQ2SEQ]),
+                   ("docs/seq2seq-unrolled.svg", [SEQ2SEQ_STEPS, "--unroll"])]  # fmt: skip
 
 
 def run(*args):
@@ -50,11 +82,21 @@ def test_golden_pictures(name, dims, spec, options, fmt, suffix, golden):
     golden(f"plot/{name}.{suffix}", text)
 
 
-def test_the_readme_pictures_are_current():
+def test_the_readme_pictures_are_current(request):
     for path, args in README_PICTURES:
+        if request.config.getoption("--update-golden"):
+            (REPOSITORY / path).write_text(run(*args), encoding="utf-8")
         assert run(*args) == (REPOSITORY / path).read_text(encoding="utf-8"), path
     readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
-    assert all(f"]({path})" in readme for path, _ in README_PICTURES)
+    guide = (REPOSITORY / "docs" / "plot.md").read_text(encoding="utf-8")
+    assert all(f"]({path})" in readme or f"]({Path(path).name})" in guide for path, _ in README_PICTURES)
+
+
+def summary_of(dims: str, spec: str):
+    """The summary a golden case plots: a stack on its input options, or a program."""
+    if not dims:
+        return infer_graph(parse_program(spec))
+    return summarize(spec, [None if dim == "None" else int(dim) for dim in dims.split()[1].split(",")])
 
 
 def layer_texts_in_order(summary, svg):
@@ -76,7 +118,7 @@ LAYERS = st.sampled_from(["simple:{u}:seq", "lstm:{u}:seq", "gru:{u}:seq:back", 
 @given(st.lists(st.tuples(LAYERS, st.integers(1, 99)), min_size=1, max_size=5), st.sampled_from([None, 3, 15]),
        st.booleans(), st.booleans())  # fmt: skip
 def test_any_stack_gives_valid_svg_with_every_layer_in_order(layers, steps, expand, unroll):
-    seen, specs = set(), []
+    specs = []
     for template, units in layers:  # a name once only: Keras refuses it twice
         spec = template.format(u=units)
         if "name=" in spec and "name=" in "".join(specs):
@@ -171,6 +213,17 @@ for (const parent of [...document.querySelectorAll("svg"), ...boxes]) {
       problems.push("boxes overlap: " + i + " and " + j);
   }
 }
+// An arrow's label overlaps no layer's box and no other label.
+for (const svg of document.querySelectorAll("svg")) {
+  const layers = [...svg.children].filter(node => node.matches("g.box")).map(group => group.querySelector(":scope > rect").getBBox());
+  const labels = [...svg.querySelectorAll("text.arrow-label")].map(text => [text.textContent, text.getBBox()]);
+  const meets = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  for (let i = 0; i < labels.length; i++) {
+    for (const layer of layers) if (meets(labels[i][1], layer)) problems.push("a label overlaps a box: " + labels[i][0]);
+    for (let j = i + 1; j < labels.length; j++)
+      if (meets(labels[i][1], labels[j][1])) problems.push("labels overlap: " + labels[i][0] + " and " + labels[j][0]);
+  }
+}
 // A box inside another stays inside it.
 for (const group of boxes) {
   const inside = group.parentElement.closest("g.box");
@@ -179,7 +232,8 @@ for (const group of boxes) {
   if (a.x < b.x || a.y < b.y || a.x + a.width > b.x + b.width || a.y + a.height > b.y + b.height)
     problems.push("a box leaves the box it is in");
 }
-document.getElementById("result").textContent = JSON.stringify({problems, boxes: boxes.length});
+document.getElementById("result").textContent = JSON.stringify({problems, boxes: boxes.length,
+  labels: document.querySelectorAll("text.arrow-label").length});
 </script></body></html>"""
 
 
@@ -259,10 +313,11 @@ Promise.all(%s.map((source, number) => mermaid.render("picture" + number, source
 @pytest.mark.skipif(MERMAID is None or CHROMIUM is None, reason="Mermaid's JavaScript and Chromium are needed "
                     "(.ci/run installs them with npm and the system's packages)")  # fmt: skip
 def test_mermaid_itself_renders_the_mermaid_with_every_name_as_text(tmp_path):
-    cases = [(dims.split(), spec, options) for _name, dims, spec, options in GOLDEN]
-    sources = [run(*dims, spec, *options, "--format", "mermaid") for dims, spec, options in cases]
+    cases = [(dims, spec, options) for _name, dims, spec, options in GOLDEN]
+    sources = [run(*dims.split(), spec, *options, "--format", "mermaid") for dims, spec, options in cases]
     crafted = summarize(parse(f"lstm:3:name={CRAFTED} dense:1", comments=False), (4, 2), name=CRAFTED + " model")
     sources.append(plot(crafted, "mermaid"))
+    sources.append(plot(crafted_graph(), "mermaid"))
     page = tmp_path / "page.html"
     page.write_text(RENDER % (MERMAID.as_uri(), json.dumps(sources)), encoding="utf-8")
     result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
@@ -274,10 +329,11 @@ def test_mermaid_itself_renders_the_mermaid_with_every_name_as_text(tmp_path):
     assert "error" not in rendered, rendered.get("error")
     assert rendered["scripts"] == [0] * len(sources)
     for (dims, spec, options), text in zip(cases, rendered["texts"]):
-        summary = summarize(spec, [None if dim == "None" else int(dim) for dim in dims[1].split(",")])
+        summary = summary_of(dims, spec)
         for row in summary.rows:
             assert f"{row.name} ({row.type})" in text
-    assert f"{CRAFTED} (LSTM)" in rendered["texts"][-1]  # the name, as text
+    assert f"{CRAFTED} (LSTM)" in rendered["texts"][-2]  # the name, as text
+    assert f"{CRAFTED} (LSTM)" in rendered["texts"][-1] and f"{CRAFTED}in (InputLayer)" in rendered["texts"][-1]
 
 
 def test_the_format_comes_from_the_suffix_or_the_option(tmp_path):
@@ -328,3 +384,167 @@ def test_a_bad_stack_in_plot_is_bad_input():
     runner = CliRunner()
     bad = runner.invoke(main, ["plot", "-i", "4,2", "lstm:0"])
     assert bad.exit_code == 2 and bad.stdout == ""
+
+
+# Graphs -------------------------------------------------------------------------------
+
+
+def keras_graph_programs() -> list[tuple[str, str]]:
+    """The graph programs real Keras 3 built (tests/fixtures/keras_graphs.json), by id."""
+    graphs = json.loads((REPOSITORY / "tests" / "fixtures" / "keras_graphs.json").read_text(encoding="utf-8"))["graphs"]
+    return [(graph["id"], graph["program"]) for graph in graphs if "refused" not in graph]
+
+
+def arrows_of(svg: str) -> list[tuple[str, list[tuple[float, float]]]]:
+    """Each arrow's title ("source → target: label") and its points."""
+    found = []
+    for path in ElementTree.fromstring(svg.encode()).iter(f"{SVG}path"):
+        if path.get("class") == "edge":
+            points = [tuple(float(value) for value in point[1:].split(",")) for point in path.get("d").split()]
+            found.append((path.find(f"{SVG}title").text, points))
+    return found
+
+
+def layer_groups(svg: str) -> dict[str, ElementTree.Element]:
+    """The top-level boxes, by their title."""
+    root = ElementTree.fromstring(svg.encode())
+    return {group.find(f"{SVG}text").text: group for group in root if group.get("class") == "box"}
+
+
+def test_a_shared_layer_is_one_box_with_an_arrow_from_each_call():
+    svg = run(SIAMESE)
+    groups = layer_groups(svg)
+    assert list(groups).count("lstm (LSTM)") == 1 and len(groups) == 9  # 2 inputs, 2 masks, embedding, lstm ...
+    into = [title for title, _ in arrows_of(svg) if " → lstm (LSTM)" in title]
+    assert sorted(into) == ["embedding (Embedding) → lstm (LSTM): call 1", "embedding (Embedding) → lstm (LSTM): call 2",
+                            "not_equal (NotEqual) → lstm (LSTM): mask", "not_equal_1 (NotEqual) → lstm (LSTM): mask"]
+    assert "Shared: 2 calls, one set of weights" in texts(svg)
+
+
+def test_the_encoders_states_are_labelled_arrows_into_the_decoder():
+    svg = run(SEQ2SEQ)
+    titles = [title for title, _ in arrows_of(svg)]
+    assert sorted(titles) == ["input_layer (InputLayer) → lstm (LSTM)", "input_layer_1 (InputLayer) → lstm_1 (LSTM)",
+                              "lstm (LSTM) → lstm_1 (LSTM): c", "lstm (LSTM) → lstm_1 (LSTM): h",
+                              "lstm_1 (LSTM) → dense (Dense)"]
+    labels = [text for text in texts(svg) if text in ("h", "c")]
+    assert sorted(labels) == ["c", "h"]
+    dot = run(SEQ2SEQ, "--format", "dot")
+    assert 'n1 -> n3 [label="h"];' in dot and 'n1 -> n3 [label="c"];' in dot
+    assert 'n1 -->|"h"| n3' in run(SEQ2SEQ, "--format", "mermaid")
+
+
+def test_unrolled_the_state_runs_from_the_encoders_last_step_to_the_decoders_first():
+    svg = run(SEQ2SEQ_STEPS, "--unroll")
+    groups = layer_groups(svg)
+
+    def cells(name):
+        return [(float(rect.get("x")), float(rect.get("y")), float(rect.get("width")))
+                for rect in groups[name].iter(f"{SVG}rect") if "cell" in rect.get("class").split()]
+
+    encoder, decoder = cells("lstm (LSTM)"), cells("lstm_1 (LSTM)")
+    assert len(encoder) == 5 and len(decoder) == 4
+    (title, points), = [(title, points) for title, points in arrows_of(svg) if title.endswith(": h, c")]
+    assert title == "lstm (LSTM) → lstm_1 (LSTM): h, c"
+    last, first = max(encoder), min(decoder)
+    assert points[0][0] == pytest.approx(last[0] + last[2], abs=0.1) and last[1] < points[0][1] < last[1] + 26
+    assert points[-1][0] == pytest.approx(first[0] - 2, abs=0.1) and first[1] < points[-1][1] < first[1] + 26
+    assert "h, c" in texts(svg)
+    dot = run(SEQ2SEQ_STEPS, "--unroll", "--format", "dot")
+    assert 'n1_d0_s4 -> n3_d0_s0 [label="h, c"];' in dot
+
+
+def test_a_bidirectional_layer_returning_its_last_step_merges_once():
+    svg = run("-i", "4,3", "bi:5", "--unroll")
+    merges = [rect for rect in ElementTree.fromstring(svg.encode()).iter(f"{SVG}rect") if rect.get("class") == "merge"]
+    assert len(merges) == 1 and [text for text in texts(svg) if text.startswith("y") and len(text) > 1] == ["y₄"]
+
+
+@pytest.mark.parametrize("graph_id, program", keras_graph_programs(), ids=[case[0] for case in keras_graph_programs()])
+def test_every_tensor_read_is_one_arrow(graph_id, program):
+    summary = infer_graph(parse_program(program))
+    model, waiting = {ref.call for ref in summary.inputs}, [ref.call for ref in summary.outputs]
+    while waiting:  # the calls in the model: those its outputs need, and its inputs
+        node = waiting.pop()
+        if node not in model:
+            model.add(node)
+            waiting += [ref.call for ref in summary.nodes[node].reads]
+    reads = {(ref, summary.nodes[node].name) for node in model for ref in summary.nodes[node].reads}
+    assert len(arrows_of(plot(summary, "svg"))) == len(reads)
+    assert plot(summary, "dot").count(" -> ") == len(reads)
+
+
+def test_a_program_of_an_input_alone_is_one_box():
+    svg = run("x0 = input:6,3")
+    assert list(layer_groups(svg)) == ["input_layer (InputLayer)"] and arrows_of(svg) == []
+
+
+def crafted_graph():
+    """A graph whose layer and input are named to break out of every format."""
+    graph = parse_program("x = input:4,2; m = lstm:3:state; y, h, c = m(x); z = dense:1(concat(y, h))")
+    layers = list(graph.layers)
+    layers[0] = layers[0].replace(name=CRAFTED + "in")
+    layers[1] = layers[1].replace(name=CRAFTED)
+    return infer_graph(graph.replace(layers=tuple(layers)), name=CRAFTED + " model")
+
+
+def test_crafted_names_in_a_graph_stay_text():
+    summary = crafted_graph()
+    svg = plot(summary, "svg", unroll=True)
+    root = ElementTree.fromstring(svg.encode())
+    assert not list(root.iter(f"{SVG}script")) and f"{CRAFTED} (LSTM)" in texts(svg)
+    assert [title for title, _ in arrows_of(svg)][0] == f"{CRAFTED}in (InputLayer) → {CRAFTED} (LSTM)"
+    dot = plot(summary, "dot")
+    if shutil.which("dot"):
+        result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0 and result.stdout.count('<g id="node') == 4 and result.stdout.count('<g id="edge') == 4
+    mermaid = plot(summary, "mermaid").split("---", 2)[2]
+    assert "<script" not in mermaid and '"];' not in mermaid and "-->y" not in mermaid
+
+
+@pytest.mark.parametrize("program", ["x = input:4,2; y = lstm:3(z)", "x = input:4,2; y = lstm:0(x)",
+                                     "a = input:8; b = input:6; y = add(a, b)"])
+def test_a_bad_graph_in_plot_is_bad_input(program):
+    result = CliRunner().invoke(main, ["plot", program])
+    assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ")
+
+
+def test_large_graphs_plot_in_bounded_time():
+    import time
+
+    chain = "; ".join(["x0 = input:6,3"] + [f"x{i} = dense:3(x{i - 1})" for i in range(1, 2000)])
+    inputs = [f"i{k}" for k in range(1000)]
+    tree, level, count = [f"{name} = input:4" for name in inputs], inputs, 0
+    while len(level) > 1:
+        merged = []
+        for a, b in zip(level[::2], level[1::2]):
+            tree.append(f"m{count} = add({a}, {b})")
+            merged.append(f"m{count}")
+            count += 1
+        level = merged + level[len(level) - len(level) % 2:]
+    # Every layer of a chain read again at the end: a long arrow from each.
+    skips = "; ".join(["x0 = input:4"] + [f"x{i} = dense:4(x{i - 1})" for i in range(1, 1000)]
+                      + ["y = concat(" + ", ".join(f"x{i}" for i in range(1, 1000)) + ")"])
+    for program, limit in ((chain, 2.0), ("; ".join(tree), 2.0), (skips, 6.0)):
+        summary = infer_graph(parse_program(program))
+        started = time.perf_counter()
+        svg = plot(summary, "svg")
+        assert time.perf_counter() - started < limit and svg.count('class="edge"') == sum(
+            len(node.reads) for node in summary.nodes)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_a_real_browser_lays_out_every_graph_without_overlaps(tmp_path):
+    """The hand-written graphs and every graph Keras built for the fixtures,
+    plain, expanded and unrolled: no text leaves its box, no boxes overlap, no
+    arrow label overlaps a box or another label."""
+    programs = [program for _name, program, _options in GRAPHS] + [program for _id, program in keras_graph_programs()]
+    pictures = [plot(infer_graph(parse_program(program)), "svg", expand, unroll)
+                for program in programs for expand, unroll in ((False, False), (True, False), (False, True))]  # fmt: skip
+    boxes = labels = 0
+    for start in range(0, len(pictures), 120):
+        measured = measured_in_browser(pictures[start:start + 120], tmp_path)
+        assert measured["problems"] == []
+        boxes, labels = boxes + measured["boxes"], labels + measured["labels"]
+    assert len(programs) > 150 and boxes > 3000 and labels > 300, (len(programs), boxes, labels)
