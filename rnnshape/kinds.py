@@ -1836,9 +1836,9 @@ KINDS: dict[str, type[Layer]] = {
 }
 ALIASES = {"rnn": "simple", "emb": "embedding", "conv": "conv1d", "bn": "batchnorm", "ln": "layernorm"}
 
-# The kinds of SPEC section 12 (graphs), checked against Keras in graphs
-# (tests/fixtures/keras_graphs.json); the PyTorch code does not write them yet,
-# and says so (pytorch.parts).
+# The kinds of SPEC section 12 (graphs), checked against Keras (and their
+# PyTorch code against PyTorch) in graphs, tests/fixtures/keras_graphs*.json,
+# rather than in the stack fixtures.
 GRAPH_KINDS: frozenset[type[Layer]] = frozenset(
     {Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Reshape, Permute, ReLU, LeakyReLU, PReLU, ELU,
      Softmax, Dot, Attention, AdditiveAttention, MultiHeadAttention, RNN}

@@ -19,6 +19,7 @@ methods, and imports NumPy itself only where it makes new arrays.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from typing import Callable
@@ -26,9 +27,11 @@ from typing import Callable
 from . import __version__
 from .errors import InputError
 from .kinds import (
-    GRU, LSTM, Activation, AveragePooling1D, BatchNormalization, Bidirectional, Conv1D, Dense, Dropout,
-    Embedding, Flatten, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer, LayerNormalization,
-    Masking, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D, TimeDistributed, Weight,
+    ELU, GRU, LSTM, RNN, Activation, Add, AdditiveAttention, Attention, Average, AveragePooling1D,
+    BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense, Dot, Dropout, Embedding, Flatten, GaussianNoise,
+    GlobalAveragePooling1D, GlobalMaxPooling1D, Layer, LayerNormalization, LeakyReLU, Masking, Maximum, MaxPooling1D,
+    Minimum, MultiHeadAttention, Multiply, Permute, PReLU, ReLU, RepeatVector, Reshape, SimpleRNN, Softmax,
+    SpatialDropout1D, Subtract, TimeDistributed, Weight,
 )  # fmt: skip
 from .shapes import Row, Summary
 from .values import Value
@@ -213,13 +216,28 @@ def _count_note(cell) -> str:
             "put Keras's in bias_ih and zeros in bias_hh.")  # fmt: skip
 
 
-def recurrent(layer, row: Row) -> Part:
+def _initial_states(cell, init: tuple[str, ...], directions: int) -> str:
+    """Keras's initial_state (the tensors ``init``: each direction's states in
+    turn, h then c) as PyTorch's modules take it: h_0, or (h_0, c_0), each
+    (directions, batch, units). A cell given more states than it has (a GRU
+    given [h, c]) uses its first ones, as Keras's does."""
+    half = len(init) // directions
+    per_direction = [init[number * half: number * half + cell.states] for number in range(directions)]
+    stacked = [f"{states[0]}.unsqueeze(0)" if directions == 1 else f"torch.stack([{', '.join(states)}])"
+               for states in zip(*per_direction)]  # fmt: skip
+    return stacked[0] if len(stacked) == 1 else f"({', '.join(stacked)})"
+
+
+def recurrent(layer, row: Row, init: tuple[str, ...] = ()) -> Part:
     """A SimpleRNN, LSTM or GRU layer. go_backwards reads the steps from the
     last: the input (and mask) flipped, and the output sequence in the order
-    the layer made it, as Keras returns it."""
+    the layer made it, as Keras returns it. ``init``: the tensors of its
+    initial states, in a graph."""
     custom = _recurrent_custom(layer, row.masked)
     flip = ".flip(1)" if layer.go_backwards else ""
     call = f"{{m}}(x{flip}, mask{flip})" if row.masked else f"{{m}}(x{flip})"
+    if init:
+        call = f"{{m}}(x{flip}, hx={_initial_states(layer, init, 1)})"
     target, names = _states(layer)
     lines = [f"x, {target} = {call}"]
     result = "x" if layer.return_sequences else "h[0]"  # without it, the last state h is the output
@@ -237,15 +255,19 @@ def recurrent(layer, row: Row) -> Part:
 MERGES = {"sum": "{f} + {b}", "mul": "{f} * {b}", "ave": "({f} + {b}) / 2", None: "{f}, {b}"}
 
 
-def bidirectional(layer: Bidirectional, row: Row) -> Part:
+def bidirectional(layer: Bidirectional, row: Row, init: tuple[str, ...] = ()) -> Part:
     """Keras's Bidirectional: PyTorch's bidirectional=True runs the same two
     copies; their outputs (at each step, or the last states) are merged as
-    merge_mode says, and the states follow, forward then backward."""
+    merge_mode says, and the states follow, forward then backward. ``init``:
+    the tensors of its initial states, in a graph (the forward copy's, then
+    the backward one's)."""
     cell = layer.layer
     custom = _recurrent_custom(cell, row.masked)
     units = cell.units
     target, names = _states(cell)
     lines = [f"x, {target} = {{m}}(x, mask)" if row.masked else f"x, {target} = {{m}}(x)"]
+    if init:
+        lines = [f"x, {target} = {{m}}(x, hx={_initial_states(cell, init, 2)})"]
     if cell.return_sequences:
         forward, backward = f"x[..., :{units}]", f"x[..., {units}:]"
     else:
@@ -422,22 +444,194 @@ def masking(layer: Masking, row: Row) -> Part:
     return Part(None, (f"mask = (x != {value!r}).any(-1)", "x = x * mask.unsqueeze(-1)"))
 
 
-PARTS: dict[type[Layer], Callable[[Layer, Row], Part]] = {
-    SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional,
+# Layers of graphs ------------------------------------------------------------------
+# A layer called on several tensors reads them as x0, x1, ... and their masks as
+# mask0, mask1, ... (None where a tensor has none); ``_node_lines`` renames them.
+
+
+def _arguments(row: Row) -> list[str]:
+    return [f"x{number}" for number in range(len(row.input_shape))]
+
+
+def _masks(row: Row) -> list[str]:
+    return [f"mask{number}" for number in range(len(row.input_shape))]
+
+
+def merge(layer, row: Row) -> Part:
+    """Keras's elementwise merges. Masks change only Multiply, Maximum and
+    Minimum (Keras's _apply_merge_op_and_or_mask), in code of the module's own."""
+    tensors = _arguments(row)
+    if row.masked and isinstance(layer, Multiply):
+        return Part(None, (f"x = masked_multiply([{', '.join(tensors)}], [{', '.join(_masks(row))}])",),
+                    custom="Keras's Multiply of masked tensors", helpers=("masked_multiply",))  # fmt: skip
+    if isinstance(layer, (Maximum, Minimum)):
+        function = "torch.maximum" if isinstance(layer, Maximum) else "torch.minimum"
+        if row.masked:
+            line = f"x = masked_extremum({function}, [{', '.join(tensors)}], [{', '.join(_masks(row))}])"
+            return Part(None, (line,), custom=f"Keras's {layer.keras_type} of masked tensors",
+                        helpers=("masked_extremum",))  # fmt: skip
+        expression = tensors[0]
+        for tensor in tensors[1:]:
+            expression = f"{function}({expression}, {tensor})"
+        return Part(None, (f"x = {expression}",))
+    operator = {Add: " + ", Subtract: " - ", Multiply: " * ", Average: " + "}[type(layer)]
+    expression = operator.join(tensors)
+    return Part(None, (f"x = ({expression}) / {len(tensors)}" if isinstance(layer, Average) else f"x = {expression}",))
+
+
+def concatenate(layer: Concatenate, row: Row) -> Part:
+    return Part(None, (f"x = torch.cat([{', '.join(_arguments(row))}], {layer.axis})",))
+
+
+def dot(layer: Dot, row: Row) -> Part:
+    """Keras's Dot: a product of two samples along one axis of each (each
+    L2-normalised there first with normalize), written as an einsum."""
+    first, second = row.input_shape
+    axes = layer._axes(first, second)
+    one_axis, other_axis = axes[0] % len(first), axes[1] % len(second)
+    letters = "abcdefghijklmnopqrstuvw"
+    one = ["z"] + list(letters[: len(first) - 1])
+    other = ["z"] + list(letters[len(first) - 1: len(first) + len(second) - 2])
+    other[other_axis] = one[one_axis]
+    kept = [letter for number, letter in enumerate(one) if number != one_axis]
+    kept += [letter for number, letter in enumerate(other) if number not in (0, other_axis)]
+    tensors = ["x0", "x1"]
+    if layer.normalize:
+        tensors = [f"F.normalize({tensor}, dim={axis}, eps=1e-7)" for tensor, axis in zip(tensors, (one_axis, other_axis))]
+    line = f'x = torch.einsum("{"".join(one)},{"".join(other)}->{"".join(kept)}", {", ".join(tensors)})'
+    return Part(None, (line,) if len(kept) > 1 else (line, "x = x.unsqueeze(1)"))
+
+
+def attention(layer: Attention, row: Row) -> Part:
+    """Keras's Attention and AdditiveAttention: the query's mask and the value's
+    are used, as Keras uses them."""
+    arguments = _arguments(row)
+    if row.masked:
+        arguments += ["query_mask=mask0", "value_mask=mask1"]
+    options = [f'"{layer.score_mode}"']
+    if layer.use_scale:
+        options += ["use_scale=True"] + ([f"features={row.input_shape[0][-1]}"] if isinstance(layer, AdditiveAttention)
+                                         else [])  # fmt: skip
+    return Part(f"KerasAttention({', '.join(options)})", (f"x = {{m}}({', '.join(arguments)})",),
+                tuple(layer.weights(row.input_shape, "torch")), convert=lambda arrays: _named(layer, row, arrays),
+                custom=f"Keras's {layer.keras_type} (nn.MultiheadAttention is another computation)",
+                helpers=("KerasAttention",))  # fmt: skip
+
+
+def _named(layer: Layer, row: Row, arrays: list) -> list:
+    """Arrays whose state_dict names are the layer's torch-convention weights' own."""
+    return [(weight.name, array) for weight, array in zip(layer.weights(row.input_shape, "torch"), arrays)]
+
+
+def multi_head_attention(layer: MultiHeadAttention, row: Row) -> Part:
+    """Keras's MultiHeadAttention, whose projections are nn.Linear layers here:
+    Keras's kernels (features, heads, size) become weights (heads · size,
+    features), the output's (heads, size, out) one (out, heads · size)."""
+    query, value = row.input_shape[0], row.input_shape[1]
+    key = row.input_shape[2] if len(row.input_shape) > 2 else value
+    heads, key_dim, value_dim = layer.num_heads, layer.key_dim, layer.value_dim or layer.key_dim
+    out = layer.output_size or query[-1]
+    arguments = [str(number) for number in (heads, key_dim, value_dim, query[-1], key[-1], value[-1], out)]
+    if not layer.use_bias:
+        arguments.append("bias=False")
+    call = _arguments(row)
+    if row.masked:
+        call += [f"{name}_mask=mask{number}" for number, name in enumerate(("query", "value", "key")[: len(call)])]
+    step = 2 if layer.use_bias else 1
+    parameters = []
+    for name, features, width in (("query", query[-1], heads * key_dim), ("key", key[-1], heads * key_dim),
+                                  ("value", value[-1], heads * value_dim), ("output", heads * value_dim, out)):
+        parameters.append(Weight(f"{name}.weight", (width, features)))
+        if layer.use_bias:
+            parameters.append(Weight(f"{name}.bias", (width,)))
+
+    def convert(arrays: list) -> list:
+        converted = []
+        for number, name in enumerate(("query", "key", "value", "output")):
+            kernel = arrays[number * step]
+            if name == "output":
+                converted.append(("output.weight", kernel.reshape(-1, kernel.shape[-1]).T.copy()))
+            else:
+                converted.append((f"{name}.weight", kernel.reshape(kernel.shape[0], -1).T.copy()))
+            if layer.use_bias:
+                converted.append((f"{name}.bias", arrays[number * step + 1].reshape(-1).copy()))
+        return converted
+
+    return Part(f"KerasMultiHeadAttention({', '.join(arguments)})", (f"x = {{m}}({', '.join(call)})",),
+                tuple(parameters), convert=convert,
+                custom="Keras's MultiHeadAttention (nn.MultiheadAttention ties each head's size to the features)",
+                helpers=("KerasMultiHeadAttention",))  # fmt: skip
+
+
+def reshape(layer: Reshape, row: Row) -> Part:
+    return Part(None, (f"x = x.reshape(x.shape[0], {', '.join(map(str, layer.target_shape))})",))
+
+
+def permute(layer: Permute, row: Row) -> Part:
+    return Part(None, (f"x = x.permute(0, {', '.join(map(str, layer.dims))})",))
+
+
+def relu(layer, row: Row) -> Part:
+    return Part(None, ("x = torch.relu(x)",))
+
+
+def elu(layer, row: Row) -> Part:
+    return Part(None, ("x = F.elu(x)",))
+
+
+def leaky_relu_layer(layer: LeakyReLU, row: Row) -> Part:
+    return Part(None, (f"x = F.leaky_relu(x, {float(layer.negative_slope)!r})",))
+
+
+def prelu(layer: PReLU, row: Row) -> Part:
+    shape = ", ".join(map(str, row.input_shape[1:]))
+    return Part(f"KerasPReLU({shape})", ("x = {m}(x)",), tuple(layer.weights(row.input_shape, "torch")),
+                convert=lambda arrays: [("weight", arrays[0])],
+                custom="Keras's PReLU, a slope per value of a sample (nn.PReLU has one per channel)",
+                helpers=("KerasPReLU",))  # fmt: skip
+
+
+def softmax_layer(layer: Softmax, row: Row) -> Part:
+    if row.masked:
+        return Part(None, (f"x = masked_softmax(x, mask, {layer.axis})",),
+                    custom="Keras's Softmax of a masked tensor", helpers=("masked_softmax",))  # fmt: skip
+    return Part(None, (f"x = torch.softmax(x, {layer.axis})",))
+
+
+def rnn(layer: RNN, row: Row, init: tuple[str, ...] = ()) -> Part:
+    """Keras's RNN over a cell computes the recurrent layer it stands for."""
+    return recurrent(layer.layer, row, init)
+
+
+PARTS: dict[type[Layer], Callable[..., Part]] = {
+    SimpleRNN: recurrent, LSTM: recurrent, GRU: recurrent, Bidirectional: bidirectional, RNN: rnn,
     Dense: dense, TimeDistributed: time_distributed, Embedding: embedding,
     Conv1D: conv1d, MaxPooling1D: max_pooling1d, AveragePooling1D: average_pooling1d,
     GlobalMaxPooling1D: global_max_pooling1d, GlobalAveragePooling1D: global_average_pooling1d,
     Flatten: flatten, RepeatVector: repeat_vector, BatchNormalization: batch_normalization,
     LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
     Dropout: dropout, SpatialDropout1D: spatial_dropout1d, GaussianNoise: gaussian_noise,
+    Add: merge, Subtract: merge, Multiply: merge, Average: merge, Maximum: merge, Minimum: merge,
+    Concatenate: concatenate, Dot: dot, Attention: attention, AdditiveAttention: attention,
+    MultiHeadAttention: multi_head_attention, Reshape: reshape, Permute: permute, ReLU: relu, ELU: elu,
+    LeakyReLU: leaky_relu_layer, PReLU: prelu, Softmax: softmax_layer,
 }  # fmt: skip
 
 
 def parts(summary: Summary) -> list[Part]:
-    for row in summary.rows:
-        if type(row.spec.layer) not in PARTS:
-            raise InputError(f"the PyTorch code does not write {row.type} layers yet (layer '{row.name}')")
-    return [PARTS[type(row.spec.layer)](row.spec.layer, row) for row in summary.rows]
+    """Each layer's part (its submodule, parameters and conversion), in
+    get_weights() order. A layer of a graph takes a mask where any of its calls
+    gets one."""
+    masked = _masked_layers(summary) if not summary.sequential else set()
+    return [_part(row.replace(masked=row.masked or row.name in masked)) for row in summary.layers]
+
+
+def _part(row: Row, init: tuple[str, ...] = ()) -> Part:
+    if type(row.spec.layer) not in PARTS:  # every kind has one; a new kind must add its own
+        raise InputError(f"the PyTorch code does not write {row.type} layers yet (layer '{row.name}')")
+    if init:
+        return PARTS[type(row.spec.layer)](row.spec.layer, row, init)
+    return PARTS[type(row.spec.layer)](row.spec.layer, row)
 
 
 def attribute_names(summary: Summary) -> list[str]:
@@ -447,7 +641,7 @@ def attribute_names(summary: Summary) -> list[str]:
     with 'layer_' where it would still clash, or 'layer_N' where nothing is
     left of it; distinct, as Keras's names are."""
     names: list[str] = []
-    for number, row in enumerate(summary.rows, 1):
+    for number, row in enumerate(summary.layers, 1):
         # ASCII only: Python folds other identifiers (NFKC), so two names could become one.
         name = re.sub(r"\W", "_", row.name, flags=re.ASCII)
         if not name.strip("_"):
@@ -466,26 +660,212 @@ def attribute_names(summary: Summary) -> list[str]:
 
 
 def pytorch_module(summary: Summary) -> str:
-    """The module's text for ``summary``'s stack (counted as Keras counts)."""
+    """The module's text for ``summary``'s stack or graph (counted as Keras counts)."""
     _require_keras_convention(summary)
-    if not summary.sequential:
-        raise InputError("code takes stacks; graphs (programs) are not supported by code yet")
+    if summary.run_problems:  # Keras builds it but cannot run it: there is nothing to compute alike
+        raise InputError(f"Keras builds this model but cannot run it, so there is no PyTorch equivalent: "
+                         f"{summary.run_problems[0]}")  # fmt: skip
     layers = parts(summary)
     attributes = attribute_names(summary)
-    needed = _needed_helpers(layers)
-    init, forward = [], []
-    for row, part, attribute in zip(summary.rows, layers, attributes):
+    init = []
+    for row, part, attribute in zip(summary.layers, layers, attributes):
         module = f"self.{attribute}"
         if part.module is not None:
             init.append(f"{module} = {part.module}")
             if not row.trainable:
                 init.append(f"{module}.requires_grad_(False)  # frozen, as Keras's trainable=False")
-        forward += [line.replace("{m}", module) for line in part.lines]
-    forward.append("return x")
-    text = [_header(summary, layers, attributes), _imports(needed)]
+    if summary.sequential:
+        forward = [line.replace("{m}", f"self.{attribute}") for part, attribute in zip(layers, attributes)
+                   for line in part.lines] + ["return x"]  # fmt: skip
+        inputs, calls = ["x"], []
+    else:
+        inputs, forward, calls = _graph_forward(summary, dict(zip((row.name for row in summary.layers), attributes)))
+    needed = _needed_helpers(layers + calls)
+    text = [_header(summary, layers, attributes, inputs, calls), _imports(needed)]
     text += [helper.source for name, helper in helpers().items() if name in needed]
-    text.append(MODEL.format(init=_indent(init or ["pass"], 8), forward=_indent(forward, 8)))
+    text.append(MODEL.format(init=_indent(init or ["pass"], 8), inputs=", ".join(inputs),
+                             forward=_indent(forward, 8)))  # fmt: skip
     return "\n".join(text)
+
+
+# Graphs ------------------------------------------------------------------------------
+
+# Names the forward code of a graph uses itself: a tensor is never given one.
+RESERVED_LOCALS = frozenset({"self", "x", "h", "c", "mask", "weights", "torch", "F", "nn", "math"} | set(dir(builtins)))
+
+# Keras's operations on masks, as PyTorch expressions of their tensors (a, b) and argument.
+OPERATIONS = {
+    "NotEqual": lambda a, argument: f"{a[0]} != {argument!r}",
+    "Any": lambda a, argument: f"{a[0]}.any({argument})",
+    "LogicalOr": lambda a, argument: f"{a[0]} | {a[1]}",
+    "ConvertToTensor": lambda a, argument: a[0],
+    "OnesLike": lambda a, argument: f"torch.ones_like({a[0]}, dtype=torch.bool)",
+    "ZerosLike": lambda a, argument: f"torch.zeros_like({a[0]}, dtype=torch.bool)",
+    "ExpandDims": lambda a, argument: f"{a[0]}.unsqueeze({argument})",
+    "Concatenate": lambda a, argument: f"torch.cat([{', '.join(a)}], {argument})",
+}
+
+
+def _call_masks(summary: Summary, node) -> list:
+    """The masks (Refs, or None) Keras hands a call, one per tensor: none to a
+    call given initial states."""
+    if node.init:
+        return [None] * len(node.arguments)
+    return [summary.nodes[ref.call].output_masks[ref.output] for ref in node.arguments]
+
+
+def _computed(summary: Summary) -> list[bool]:
+    """Which nodes the model computes from its inputs (as Keras's Functional
+    model runs them; forward.forward skips the same)."""
+    layers = {row.name for row in summary.layers}
+    inputs = {ref.call for ref in summary.inputs}
+    computed: list[bool] = []
+    for number, node in enumerate(summary.nodes):
+        computed.append(number in inputs or (
+            (node.operation is not None or node.name in layers) and bool(node.arguments)
+            and all(computed[ref.call] for ref in node.reads)))  # fmt: skip
+    return computed
+
+
+def _masked_layers(summary: Summary) -> set[str]:
+    """The layers of a graph some call of which gets a mask."""
+    computed = _computed(summary)
+    return {node.name for number, node in enumerate(summary.nodes) if computed[number] and node.operation is None
+            and any(mask is not None for mask in _call_masks(summary, node))}  # fmt: skip
+
+
+def _graph_forward(summary: Summary, attributes: dict[str, str]) -> tuple[list[str], list[str], list[Part]]:
+    """A graph's forward: its parameters (one per model input), its lines (a
+    call's lines per layer call, an expression per mask operation a call
+    needs, then the return), and the parts of the calls (for their helpers).
+    The walk is made twice: the first finds the mask operations the calls
+    read, the second names the tensors that are written and writes them."""
+    computed = _computed(summary)
+    rows = {row.name: row for row in summary.layers}
+    inputs = {ref.call: number for number, ref in enumerate(summary.inputs)}
+
+    def walk(names: dict[int, str]) -> tuple[list[str], list[Part], set[int]]:
+        lines, calls, used = [], [], set()
+
+        def tensor(ref) -> str:
+            name = names.get(ref.call, "_")
+            return name if len(summary.nodes[ref.call].outputs) == 1 else f"{name}[{ref.output}]"
+
+        for number, node in enumerate(summary.nodes):
+            if not computed[number] or number in inputs:
+                continue
+            if node.operation is not None:
+                if number in names:
+                    expression = OPERATIONS[node.operation.keras_type]([tensor(ref) for ref in node.arguments],
+                                                                        _literal(node.operation.argument))
+                    lines.append(f"{names[number]} = {expression}")
+                continue
+            masks = _call_masks(summary, node)
+            row = rows[node.name]
+            call_row = row.replace(input_shape=node.input_shape, outputs=node.outputs,
+                                   masked=any(mask is not None for mask in masks))
+            part = _part(call_row, tuple(tensor(ref) for ref in node.init))
+            calls.append(part)
+            module = f"self.{attributes[node.name]}"
+            written, read = _node_lines([line.replace("{m}", module) for line in part.lines], names.get(number, "_"),
+                                        [tensor(ref) for ref in node.arguments],
+                                        [None if mask is None else tensor(mask) for mask in masks])  # fmt: skip
+            lines += written
+            used |= {masks[index].call for index in read}
+        return lines, calls, used
+
+    # Which operations the calls read, and those those read, and so on.
+    _, _, wanted = walk({})
+    needed, waiting = set(), list(wanted)
+    while waiting:
+        number = waiting.pop()
+        if number not in needed and summary.nodes[number].operation is not None:
+            needed.add(number)
+            waiting += [ref.call for ref in summary.nodes[number].arguments]
+    names: dict[int, str] = {}
+    taken = set(RESERVED_LOCALS) | set(helpers())
+    for number, node in enumerate(summary.nodes):
+        if computed[number] and (node.operation is None or number in needed):
+            names[number] = _local_name(node.name, taken)
+    lines, calls, _ = walk(names)
+    outputs = [names[ref.call] if len(summary.nodes[ref.call].outputs) == 1 else f"{names[ref.call]}[{ref.output}]"
+               for ref in summary.outputs]  # fmt: skip
+    lines.append(f"return {', '.join(outputs)}")
+    return [names[ref.call] for ref in summary.inputs], lines, calls
+
+
+def _literal(value: object) -> object:
+    """An operation's argument as a Python literal: a number (or None), never text."""
+    if value is None or isinstance(value, bool):
+        return value
+    return value if isinstance(value, (int, float)) else float(value)
+
+
+def _local_name(name: str, taken: set[str]) -> str:
+    """A tensor's variable in forward: the name of the layer (or input, or
+    operation) that makes it, made a Python identifier as attribute names
+    are, never one of the names the code uses itself; added to ``taken``."""
+    text = re.sub(r"\W", "_", name, flags=re.ASCII)
+    if not text.strip("_"):
+        text = "tensor"
+    elif (not text.isidentifier() or keyword.iskeyword(text) or text in RESERVED_LOCALS or text.startswith("_")
+          or re.fullmatch(r"(x|mask)\d+", text)):  # fmt: skip
+        text = "t_" + text.lstrip("_")
+    base, number = text, 1
+    while text in taken:
+        number += 1
+        text = f"{base}_{number}"
+    taken.add(text)
+    return text
+
+
+def _node_lines(lines: list[str], output: str, tensors: list[str], masks: list[str | None]) -> tuple[list[str], set[int]]:
+    """A part's lines, written for a stack (on ``x`` and ``mask``, or ``x0``,
+    ``mask0``, ... for several tensors), as the lines of one call in a graph:
+    ``x`` is the call's tensor until a line assigns it, then its ``output``;
+    ``xN`` and ``maskN`` the Nth tensor and its mask (None without one); a
+    ``mask`` no line assigns is the tensor's mask, and a line that assigns a
+    ``mask`` no later line reads goes (the graph's own mask operations
+    compute the masks). Returns the lines and the numbers of the masks read."""
+    import io
+    import tokenize
+
+    result, read, assigned = [], set(), {"x": False, "mask": False}
+    for number, line in enumerate(lines):
+        target_end = line.index(" = ")
+        targets = line[:target_end]
+        if re.search(r"\bmask\b", targets) and not any(re.search(r"\bmask\b", later) for later in lines[number + 1:]):
+            continue
+        pieces, last = [], 0
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type != tokenize.NAME:
+                continue
+            start, end, word = token.start[1], token.end[1], token.string
+            in_target = end <= target_end
+            found = re.fullmatch(r"(x|mask)(\d*)", word)
+            if not found:
+                continue
+            kind, index = found.group(1), found.group(2)
+            if index:
+                replacement = tensors[int(index)] if kind == "x" else masks[int(index)]
+                if kind == "mask" and replacement is not None:
+                    read.add(int(index))
+            elif kind == "x":
+                replacement = output if in_target or assigned["x"] else tensors[0]
+            elif in_target or assigned["mask"]:
+                replacement = "mask"
+            else:
+                replacement = masks[0]
+                if replacement is not None:
+                    read.add(0)
+            pieces += [line[last:start], "None" if replacement is None else replacement]
+            last = end
+        result.append("".join(pieces) + line[last:])
+        assigned["x"] = assigned["x"] or bool(re.search(r"\bx\b", targets))
+        assigned["mask"] = assigned["mask"] or bool(re.search(r"\bmask\b", targets))
+    if not assigned["x"]:  # a layer that changes nothing (a linear activation): its output is its tensor
+        result.append(f"{output} = {tensors[0]}")
+    return result, read
 
 
 def _require_keras_convention(summary: Summary) -> None:
@@ -519,7 +899,7 @@ class Model(nn.Module):
         super().__init__()
 {init}
 
-    def forward(self, x):
+    def forward(self, {inputs}):
 {forward}
 
 
@@ -534,17 +914,22 @@ if __name__ == "__main__":
 '''
 
 
-def _header(summary: Summary, layers: list[Part], attributes: list[str]) -> str:
+def _header(summary: Summary, layers: list[Part], attributes: list[str], inputs: list[str],
+            calls: list[Part] = ()) -> str:  # fmt: skip
     parameters = sum(weight.size for part in layers for weight in part.parameters)
     builtin = sorted({part.module.split("(")[0] for part in layers if part.module and part.module.startswith("nn.")})
     where = [f"self.{attribute}" if part.module else f"layer {number} ({attribute})"
              for number, (part, attribute) in enumerate(zip(layers, attributes), 1)]  # fmt: skip
     custom = [_item(f"{place}: {part.custom}.") for place, part in zip(where, layers) if part.custom]
+    # In a graph, a call's mask may need code of the module's own where its layer's other calls do not.
+    custom += [_item(f"forward: {reason}.") for reason in
+               dict.fromkeys(part.custom for part in calls if part.custom and part.module is None)
+               if all(reason != part.custom for part in layers)]  # fmt: skip
     lines = [
         f'"""A PyTorch model, generated by rnnshape {__version__}.',
         "",
         _paragraph(f"build_model() returns an nn.Module that computes what the Keras model computes. It takes "
-                   f"Keras's batch-first input, {_input_text(summary)}, and returns {_output_text(summary)}."),
+                   f"{_input_text(summary, inputs)}, and returns {_output_text(summary)}."),
         "",
         _paragraph(f"PyTorch's own modules: {', '.join(builtin) if builtin else 'none'}."),
     ]
@@ -580,15 +965,24 @@ def _item(text: str) -> str:
     return _paragraph(text, "- ", "  ")
 
 
-def _input_text(summary: Summary) -> str:
-    shape = _shape_text(summary.input_shape)
-    if summary.rows[0].spec.layer.first_only:
-        return f"{shape} int64 token ids"
-    return f"{shape} float32"
+def _input_text(summary: Summary, names: list[str]) -> str:
+    """The model's inputs, as forward takes them (``names``: its parameters)."""
+    if summary.sequential:
+        shape = _shape_text(summary.input_shape)
+        return f"Keras's batch-first input, {shape} {_dtype_text(summary.rows[0].spec.layer.first_only)}"
+    texts = [f"{name} {_shape_text(shape)} {_dtype_text(layer.dtype == 'int32')}"
+             for name, shape, layer in zip(names, summary.input_shapes, summary.input_layers)]  # fmt: skip
+    if len(texts) == 1:
+        return f"Keras's batch-first input, {texts[0]}"
+    return f"Keras's {len(texts)} batch-first inputs, in its order: {', '.join(texts)}"
+
+
+def _dtype_text(ids: bool) -> str:
+    return "int64 token ids" if ids else "float32"
 
 
 def _output_text(summary: Summary) -> str:
-    outputs = summary.rows[-1].outputs
+    outputs = summary.rows[-1].outputs if summary.sequential else summary.output_shapes
     if len(outputs) == 1:
         return f"its output, {_shape_text(outputs[0])}"
     return f"its {len(outputs)} outputs as a tuple, in Keras's order: {', '.join(map(_shape_text, outputs))}"
@@ -608,14 +1002,15 @@ def _count_notes(layers: list[Part]) -> list[str]:
 
 
 def state_dict(summary: Summary, weights: list[list]) -> dict:
-    """Keras's weights of each layer (get_weights() order, as ``weights`` loads
-    them) -> the generated module's state_dict(), name -> array."""
+    """Keras's weights of each row of the summary (get_weights() order, as
+    ``weights`` loads them) -> the generated module's state_dict(), name -> array."""
     _require_keras_convention(summary)
+    arrays = dict(zip((row.name for row in summary.rows), weights))
     state = {}
-    for part, attribute, arrays in zip(parts(summary), attribute_names(summary), weights):
+    for row, part, attribute in zip(summary.layers, parts(summary), attribute_names(summary)):
         if part.convert is None:
             continue
-        for name, array in part.convert(arrays):
+        for name, array in part.convert(arrays[row.name]):
             state[f"{attribute}.{name}"] = array
     return state
 

@@ -157,11 +157,14 @@ class KerasRNN(nn.Module):
         """Start the next batch from zeros (a stateful layer's Keras reset_states())."""
         self.states = None
 
-    def forward(self, x, mask=None):
-        """x: (batch, steps, features); mask: (batch, steps), True where a step is data."""
+    def forward(self, x, mask=None, hx=None):
+        """x: (batch, steps, features); mask: (batch, steps), True where a step
+        is data; hx: the initial states as PyTorch's modules take them, h_0, or
+        (h_0, c_0) for an LSTM, each (directions, batch, units)."""
         outputs, finals = [], []
+        given = self.states if hx is None else (tuple(hx) if self.mode == "lstm" else (hx,))
         for number, suffix in enumerate(self.directions()):
-            initial = None if self.states is None else [state[number] for state in self.states]
+            initial = None if given is None else [state[number] for state in given]
             output, states = self.run(x, mask, suffix, initial)
             outputs.append(output)
             finals.append(states)
@@ -233,3 +236,135 @@ class KerasRNN(nn.Module):
 
         return (masks((x.shape[0], 1, x.shape[2]), self.dropout),
                 masks((x.shape[0], self.hidden_size), self.recurrent_dropout))
+
+
+def masked_multiply(tensors, masks):
+    """Keras's Multiply of tensors with masks ((batch, steps) or None): a masked
+    step reads as 1, and where every tensor has a mask, the steps that all of
+    them mask give 0."""
+    output = output_mask = None
+    for tensor, mask in zip(tensors, masks):
+        if mask is not None:
+            mask = mask.unsqueeze(-1)
+            tensor = torch.where(mask, tensor, 1.0)
+            output_mask = mask if output_mask is None else output_mask | mask
+        output = tensor if output is None else output * tensor
+    if all(mask is not None for mask in masks):
+        output = torch.where(output_mask, output, 0.0)
+    return output
+
+
+def masked_extremum(function, tensors, masks):
+    """Keras's Maximum or Minimum (``function``: torch.maximum or
+    torch.minimum) of tensors with masks: where one tensor is masked, the
+    other's value is taken."""
+    output = output_mask = None
+    for tensor, mask in zip(tensors, masks):
+        mask = None if mask is None else mask.unsqueeze(-1)
+        if output is None:
+            output, output_mask = tensor, mask
+            continue
+        if mask is not None:
+            tensor = torch.where(mask, tensor, output)
+        if output_mask is not None:
+            output = torch.where(output_mask, output, tensor)
+        output_mask = output_mask | mask if mask is not None and output_mask is not None else None
+        output = function(output, tensor)
+    return output
+
+
+def masked_softmax(x, mask, dim):
+    """Keras's Softmax layer with a mask: masked positions get -1e9 before the
+    softmax and 0 after it. The mask meets the input as broadcasting aligns
+    them, on the last axis."""
+    if mask is None:
+        return torch.softmax(x, dim)
+    mask = torch.broadcast_to(mask, x.shape)
+    return torch.where(mask, torch.softmax(torch.where(mask, x, -1e9), dim), 0.0)
+
+
+class KerasPReLU(nn.Module):
+    """Keras's PReLU: relu(x) - weight * relu(-x), with a slope for every value
+    of a sample (nn.PReLU has one per channel)."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        return torch.relu(x) - self.weight * torch.relu(-x)
+
+
+class KerasAttention(nn.Module):
+    """Keras's Attention (score "dot" or "concat") and AdditiveAttention
+    ("additive") on (batch, steps, features): scores of each query step against
+    each key step, the value's masked steps at -1e9, softmax over them, the
+    weighted sum of the values; masked query steps give 0. Its parameters are
+    Keras's: ``scale`` (a number, or one per feature for "additive") and
+    ``concat_score_weight``."""
+
+    def __init__(self, score_mode="dot", use_scale=False, features=None):
+        super().__init__()
+        self.score_mode = score_mode
+        if use_scale:
+            self.scale = nn.Parameter(torch.ones(features) if score_mode == "additive" else torch.tensor(1.0))
+        else:
+            self.scale = None
+        if score_mode == "concat":
+            self.concat_score_weight = nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, query, value, key=None, query_mask=None, value_mask=None):
+        key = value if key is None else key
+        if self.score_mode == "dot":
+            scores = query @ key.transpose(-2, -1)
+            if self.scale is not None:
+                scores = scores * self.scale
+        else:
+            combined = query.unsqueeze(2) + key.unsqueeze(1)  # (batch, query steps, key steps, features)
+            if self.score_mode == "additive":
+                scale = 1.0 if self.scale is None else self.scale
+                scores = (scale * torch.tanh(combined)).sum(-1)
+            else:
+                scaled = combined if self.scale is None else self.scale * combined
+                scores = self.concat_score_weight * torch.tanh(scaled).sum(-1)
+        if value_mask is not None:
+            scores = scores - 1e9 * (~value_mask).unsqueeze(1).to(scores.dtype)
+        y = torch.softmax(scores, -1) @ value
+        return y if query_mask is None else torch.where(query_mask.unsqueeze(-1), y, 0.0)
+
+
+class KerasMultiHeadAttention(nn.Module):
+    """Keras's MultiHeadAttention on (batch, steps, features): per head,
+    softmax(Q · Kᵀ / sqrt(key_dim)) · V, masked where the query's or the
+    value's (key's) step is, then the output projection. nn.MultiheadAttention
+    ties each head's size to the features; Keras's key_dim and value_dim are
+    free. Its projections are nn.Linear over every head at once."""
+
+    def __init__(self, num_heads, key_dim, value_dim, query_features, key_features, value_features, output_size,
+                 bias=True):
+        super().__init__()
+        self.num_heads, self.key_dim, self.value_dim = num_heads, key_dim, value_dim
+        self.query = nn.Linear(query_features, num_heads * key_dim, bias=bias)
+        self.key = nn.Linear(key_features, num_heads * key_dim, bias=bias)
+        self.value = nn.Linear(value_features, num_heads * value_dim, bias=bias)
+        self.output = nn.Linear(num_heads * value_dim, output_size, bias=bias)
+
+    def forward(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None):
+        given_key = key is not None
+        key = value if key is None else key
+        batch, query_steps, heads = query.shape[0], query.shape[1], self.num_heads
+        q = self.query(query).unflatten(-1, (heads, self.key_dim)) / math.sqrt(self.key_dim)
+        k = self.key(key).unflatten(-1, (heads, self.key_dim))
+        v = self.value(value).unflatten(-1, (heads, self.value_dim))
+        scores = torch.einsum("bshk,bthk->bhts", k, q)
+        masks = [query_mask, value_mask, key_mask if given_key else None]
+        if any(mask is not None for mask in masks):
+            allowed = torch.ones(batch, query_steps, key.shape[1], dtype=torch.bool, device=query.device)
+            if query_mask is not None:
+                allowed = allowed & query_mask.unsqueeze(-1)
+            for mask in masks[1:]:
+                if mask is not None:
+                    allowed = allowed & mask.unsqueeze(1)
+            scores = torch.where(allowed.unsqueeze(1), scores, torch.finfo(scores.dtype).min * 0.7)
+        heads_out = torch.einsum("bhts,bshv->bthv", torch.softmax(scores, -1), v)
+        return self.output(heads_out.flatten(-2))

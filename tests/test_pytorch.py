@@ -158,7 +158,9 @@ def all_texts() -> str:
 
 def test_the_executed_modules_cover_every_kind_and_every_piece_of_custom_code():
     text = all_texts()
-    for helper in helpers():
+    graph_only = {"masked_multiply", "masked_extremum", "masked_softmax", "KerasPReLU", "KerasAttention",
+                  "KerasMultiHeadAttention"}  # graphs' kinds, run in test_pytorch_graphs
+    for helper in set(helpers()) - graph_only:
         assert re.search(rf"^(def|class) {helper}\(", text, re.MULTILINE), helper
     for call in ["nn.RNN(", "nn.LSTM(", "nn.GRU(", "nn.Linear(", "nn.Embedding(", "nn.Conv1d(", "nn.MaxPool1d(",
                  "nn.AvgPool1d(", "nn.BatchNorm1d(", "nn.LayerNorm(", "nn.Dropout(", "nn.Dropout1d(", "KerasRNN(\"rnn\"",
@@ -170,7 +172,7 @@ def test_the_executed_modules_cover_every_kind_and_every_piece_of_custom_code():
         assert call in text, call
     used = {name for name in ACTIVATIONS if f"{ACTIVATIONS[name]}(" in text or f"={ACTIVATIONS[name]}" in text}
     assert used == set(ACTIVATIONS), set(ACTIVATIONS) - used
-    assert set(PARTS) == set(KINDS.values()) - GRAPH_KINDS
+    assert set(PARTS) - GRAPH_KINDS == set(KINDS.values()) - GRAPH_KINDS
     assert len(FORWARD) + len(EXTRA) >= 60
 
 

@@ -102,11 +102,14 @@ class KerasRNN(nn.Module):
         """Start the next batch from zeros (a stateful layer's Keras reset_states())."""
         self.states = None
 
-    def forward(self, x, mask=None):
-        """x: (batch, steps, features); mask: (batch, steps), True where a step is data."""
+    def forward(self, x, mask=None, hx=None):
+        """x: (batch, steps, features); mask: (batch, steps), True where a step
+        is data; hx: the initial states as PyTorch's modules take them, h_0, or
+        (h_0, c_0) for an LSTM, each (directions, batch, units)."""
         outputs, finals = [], []
+        given = self.states if hx is None else (tuple(hx) if self.mode == "lstm" else (hx,))
         for number, suffix in enumerate(self.directions()):
-            initial = None if self.states is None else [state[number] for state in self.states]
+            initial = None if given is None else [state[number] for state in given]
             output, states = self.run(x, mask, suffix, initial)
             outputs.append(output)
             finals.append(states)
