@@ -20,7 +20,7 @@ from rnnshape.cli import main
 from rnnshape.graph import as_stack, parse_program
 from rnnshape.kinds import KINDS, InputLayer
 from rnnshape.pytorch import PARTS, helpers, pytorch_module, state_dict, state_shapes
-from rnnshape.shapes import Operation, infer_graph
+from rnnshape.shapes import infer_graph
 
 GRAPHS = {graph["id"]: graph for graph in json.loads((FIXTURES / "keras_graphs.json").read_text())["graphs"]}
 KERAS = np.load(FIXTURES / "keras_graphs_forward.npz")
