@@ -166,25 +166,43 @@ def _keras_input(spec) -> str:
 
 
 def _program_form(graph: Graph) -> Graph:
-    """A saved Functional model as the program of it that rnnshape's ``spec``
-    writes: layers constructed where they are first called, and name= only
-    where the automatic name of a fresh session differs, when that reads back
-    as the same table (the operations' names included: they cannot be given,
-    only counted). Each layer keeps all else of its saved spec (frozen, an
-    input's dtype). A program, whose layers have their place, as it is."""
+    """A saved Functional model as a program would build it: each layer
+    constructed where it is first called, with name= only where Keras's
+    automatic name in a fresh session differs (as ``spec --from`` writes it),
+    or else with every saved name, whichever Keras builds with the table saved
+    (the names of the masks' operations included: code cannot give them, Keras
+    counts them); failing both, the first Keras builds at all. A program's
+    layers have their places already."""
     if graph.constructed is not None:
         return graph
-    from .graph import parse_program
-    from .saved import _program
+    from .saved import _automatic_names
+    from .shapes import infer_graph
 
-    try:
-        program = parse_program(_program(graph))
-    except InputError:  # a saved name a program cannot hold: every layer first, with its name
-        return graph
-    layers = list(program.layers)
-    for saved, written in zip(graph.calls, program.calls):  # a statement per call, in the same order
-        layers[written.layer] = graph.layers[saved.layer].replace(name=program.layers[written.layer].name)
-    return program.replace(layers=tuple(layers))
+    def layout(summary: Summary) -> list:
+        return [(row.name, row.type, row.connected_to) for row in summary.rows]
+
+    first_call: dict[int, int] = {}
+    for number, call in enumerate(graph.calls):
+        first_call.setdefault(call.layer, number)
+    order = sorted(range(len(graph.layers)), key=lambda layer: first_call.get(layer, len(graph.calls)))
+    place = {layer: position for position, layer in enumerate(order)}
+    calls = tuple(call.replace(layer=place[call.layer]) for call in graph.calls)
+    constructed = tuple(first_call.get(layer, len(graph.calls)) for layer in order)
+    expected = layout(infer_graph(graph))
+    automatic = _automatic_names(graph)
+    built = []
+    for names in ([None if graph.layers[layer].name == automatic[layer] else graph.layers[layer].name
+                   for layer in order], [graph.layers[layer].name for layer in order]):  # fmt: skip
+        layers = tuple(graph.layers[layer].replace(name=name) for layer, name in zip(order, names))
+        program = graph.replace(layers=layers, calls=calls, constructed=constructed, operation_names=())
+        try:
+            fresh = infer_graph(program)  # as Keras builds the code: the operations' names counted afresh
+        except InputError:  # two operations of one name: Keras would refuse the code
+            continue
+        if layout(fresh) == expected:
+            return program
+        built.append(program)
+    return built[0] if built else graph
 
 
 class _Variables:

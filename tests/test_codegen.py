@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, as_lists
 from rnnshape import summarize
 from rnnshape.cli import main
-from rnnshape.codegen import _Variables, keras_module
+from rnnshape.codegen import _program_form, _Variables, keras_module
 from rnnshape.graph import as_stack, parse_program
 from rnnshape.kinds import KINDS
 from rnnshape.render import render
@@ -277,3 +277,23 @@ def test_variable_names_cannot_collide():
     no kind's base ends in _layer once an input's is cut to 'input'."""
     bases = {_Variables.base(kind.__new__(kind)) for kind in KINDS.values() if hasattr(kind, "keras_name")}
     assert all(base.isidentifier() and not base.endswith("_layer") and not keyword.iskeyword(base) for base in bases)
+
+
+def test_a_saved_graph_s_operations_take_the_names_of_a_fresh_session(tmp_path):
+    """Code cannot name the masks' operations: Keras counts them as it builds. A
+    saved model whose operations were named in another session ('not_equal_7')
+    gets the names of a fresh one in its code's model ('not_equal'); its layers
+    keep theirs, with no name= where Keras gives the same one (so the mask's
+    concatenate operation does not take the Concatenate layer's name)."""
+    text = (FIXTURES / "graphs" / "masked_concat_unmasked.json").read_text(encoding="utf-8")
+    path = tmp_path / "renamed.json"
+    path.write_text(text.replace('"not_equal"', '"not_equal_7"'), encoding="utf-8")
+    graph = read_model(str(path)).model_graph()
+    saved = [(row.name, row.connected_to) for row in infer_graph(graph).rows]
+    built = [(row.name, row.connected_to) for row in infer_graph(_program_form(graph)).rows]
+    assert "not_equal_7" in {name for name, _ in saved}
+    assert built == [(name.replace("not_equal_7", "not_equal"), tuple(one.replace("not_equal_7", "not_equal")
+                                                                       for one in connected))
+                     for name, connected in saved]  # fmt: skip
+    code = cli("code", "--framework", "keras", "--from", str(path)).stdout
+    assert "layers.Concatenate()([embedding1, input2])" in code
