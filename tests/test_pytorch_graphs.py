@@ -202,3 +202,18 @@ def test_more_graph_modules_compute_what_rnnshape_computes(record):
     for output, expected in zip(torch, ours):
         assert output.shape == expected.shape
         assert np.max(np.abs(output - expected), initial=0) <= 1e-5
+
+
+def test_the_readmes_training_example_is_the_one_pytorch_ran():
+    """make_torch_graph_fixtures.py ran the README's example (the seq2seq module
+    written by rnnshape code, trained one step): the README's block is that
+    code, and it printed a loss near ln(93), a fresh model's on 93 classes."""
+    readme = json.loads((FIXTURES / "keras_graphs_pytorch.json").read_text())["readme"]
+    text = (FIXTURES.parent.parent / "README.md").read_text(encoding="utf-8")
+    marker = "<!-- training example, run with PyTorch -->"
+    example = text.split(marker, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert hashlib.sha256(example.encode("utf-8")).hexdigest() == readme["sha256"], \
+        "the README's example changed: rerun tests/fixtures/make_torch_graph_fixtures.py"  # fmt: skip
+    loss = float(re.fullmatch(r"loss (\d+\.\d\d)\n", readme["printed"]).group(1))
+    assert abs(loss - np.log(93)) < 0.5
+    assert "from seq2seq import build_model" in example and "loss.backward()" in example
