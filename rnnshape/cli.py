@@ -293,7 +293,7 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
         raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
                          "--save-weights: add --save-weights OUT.npz")  # fmt: skip
     graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    summary = infer_graph(_stack_where_possible(graph), name=name)
+    summary = infer_graph(graph, name=name)
     files = []
     if output_path is not None:
         files.append(("-o", output_path))
@@ -428,7 +428,7 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     if output_path is not None:
         fmt = output_format(output_path, fmt)
     graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
-    summary = infer_graph(_stack_where_possible(graph), name=name)
+    summary = infer_graph(graph, name=name)
     if output_path is not None:
         from .files import check_destinations
 
@@ -482,15 +482,6 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
     stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
     dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
     return stack_graph(stack, dims, batch), name
-
-
-def _stack_where_possible(graph):
-    """A saved Functional model that is a straight chain as the stack it is, so
-    that its code is a Sequential model and its picture today's; any other
-    graph as it is."""
-    from .graph import as_stack
-
-    return as_stack(graph) or graph
 
 
 def _check_spec_arguments(specs: tuple[str, ...], input_text: str | None) -> None:

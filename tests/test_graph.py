@@ -547,11 +547,13 @@ def test_details_expand_csv_and_markdown_of_a_graph():
     assert "Connected to" in table and "Mult-Adds" in table and "forward_lstm" in table
 
 
-@pytest.mark.parametrize("command", ["code", "plot"])
-def test_a_program_of_an_input_alone_is_no_stack(command):
+@pytest.mark.parametrize("command", [["code", "--framework", "pytorch"], ["code", "--framework", "keras"], ["plot"],
+                                     ["plot", "--format", "dot"], ["plot", "--unroll"]])  # fmt: skip
+def test_a_program_of_an_input_alone_is_a_model_of_its_input(command):
     """Found by benchmarks/fuzz_cli.py: `code` on a program whose only output is its input
-    was an internal error; it is a graph, which code and plot do not take yet."""
-    extra = ["--framework", "pytorch"] if command == "code" else []
-    result = cli(command, "x0 = input:6,3\nm1 = lstm:2", *extra)
-    assert result.exit_code == 2 and "not supported" in result.stderr
+    was an internal error. It is a model whose output is its input, as
+    keras.Model(x, x) is: its code returns the input, its picture is one box."""
+    result = cli(*command, "x0 = input:6,3\nm1 = lstm:2")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    assert {"pytorch": "return input_layer", "keras": "outputs=input1"}.get(command[-1], "input_layer") in result.stdout
     assert cli("summary", "x0 = input:6,3", "--run").exit_code == 0

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from rnnshape.cli import main
-from rnnshape.graph import as_stack, parse_program
+from rnnshape.graph import parse_program
 from rnnshape.kinds import KINDS, InputLayer
 from rnnshape.pytorch import PARTS, helpers, pytorch_module, state_dict, state_shapes
 from rnnshape.shapes import infer_graph
@@ -37,10 +37,8 @@ def numbered(arrays, gid: str, prefix: str) -> list:
 
 
 def summary_of(gid: str):
-    """As `rnnshape code` sees the graph: a chain as the stack it is."""
     graph = GRAPHS[gid]
-    parsed = parse_program(graph["program"])
-    return infer_graph(as_stack(parsed) or parsed, name=graph.get("name"))
+    return infer_graph(parse_program(graph["program"]), name=graph.get("name"))
 
 
 def grouped(summary, flat: list) -> list:
@@ -217,3 +215,11 @@ def test_the_readmes_training_example_is_the_one_pytorch_ran():
     loss = float(re.fullmatch(r"loss (\d+\.\d\d)\n", readme["printed"]).group(1))
     assert abs(loss - np.log(93)) < 0.5
     assert "from seq2seq import build_model" in example and "loss.backward()" in example
+
+
+def test_the_forward_docs_show_is_the_one_rnnshape_writes():
+    text = (FIXTURES.parent.parent / "docs" / "code.md").read_text(encoding="utf-8")
+    shown = text.split("```\n    def forward(self, input_layer, input_layer_1):", 1)[1].split("```", 1)[0]
+    program = (FIXTURES.parent.parent / "docs" / "examples" / "seq2seq.rnn").read_text(encoding="utf-8")
+    written = pytorch_module(infer_graph(parse_program(program, comments=True)))
+    assert "    def forward(self, input_layer, input_layer_1):" + shown in written
