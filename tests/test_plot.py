@@ -510,9 +510,10 @@ def test_a_bad_graph_in_plot_is_bad_input(program):
     assert result.stderr.startswith("Error: ")
 
 
-def test_large_graphs_plot_in_bounded_time():
-    import time
-
+def large_graph_programs() -> dict[str, str]:
+    """A 2,000-call chain, a tree of 999 adds over 1,000 inputs, and 1,000
+    layers every one of which a last concat reads again (a long arrow from each).
+    benchmarks/plot_graphs.py times them."""
     chain = "; ".join(["x0 = input:6,3"] + [f"x{i} = dense:3(x{i - 1})" for i in range(1, 2000)])
     inputs = [f"i{k}" for k in range(1000)]
     tree, level, count = [f"{name} = input:4" for name in inputs], inputs, 0
@@ -526,12 +527,16 @@ def test_large_graphs_plot_in_bounded_time():
     # Every layer of a chain read again at the end: a long arrow from each.
     skips = "; ".join(["x0 = input:4"] + [f"x{i} = dense:4(x{i - 1})" for i in range(1, 1000)]
                       + ["y = concat(" + ", ".join(f"x{i}" for i in range(1, 1000)) + ")"])
-    for program, limit in ((chain, 2.0), ("; ".join(tree), 2.0), (skips, 6.0)):
-        summary = infer_graph(parse_program(program))
-        started = time.perf_counter()
-        svg = plot(summary, "svg")
-        assert time.perf_counter() - started < limit and svg.count('class="edge"') == sum(
-            len(node.reads) for node in summary.nodes)
+    return {"chain": chain, "tree": "; ".join(tree), "skips": skips}
+
+
+@pytest.mark.parametrize("name", ["chain", "tree", "skips"])
+def test_large_graphs_are_drawn_whole(name):
+    """Every tensor read is one arrow, however large the graph (their layout's
+    time is a benchmark's: benchmarks/plot_graphs.py)."""
+    summary = infer_graph(parse_program(large_graph_programs()[name]))
+    svg = plot(summary, "svg")
+    assert svg.count('class="edge"') == sum(len(node.reads) for node in summary.nodes) >= 999
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
