@@ -223,3 +223,29 @@ def test_the_forward_docs_show_is_the_one_rnnshape_writes():
     program = (FIXTURES.parent.parent / "docs" / "examples" / "seq2seq.rnn").read_text(encoding="utf-8")
     written = pytorch_module(infer_graph(parse_program(program, comments=True)))
     assert "    def forward(self, input_layer, input_layer_1):" + shown in written
+
+
+SAVED = sorted(path.stem for path in (FIXTURES / "graphs").glob("*.keras"))
+
+
+@pytest.mark.parametrize("gid", SAVED)
+def test_a_saved_graph_gives_the_module_pytorch_ran_with_its_own_weights(gid, tmp_path):
+    """`code --from ID.keras --weights ID.keras`: the module of the saved model is
+    the one PyTorch ran for its program (its lines; independent branches may come
+    in another order, as the file orders Keras's nodes), and the weights read
+    from the file convert to the state_dict whose outputs were Keras's."""
+    pytest.importorskip("h5py")
+    state = tmp_path / "state.npz"
+    path = str(FIXTURES / "graphs" / f"{gid}.keras")
+    result = CliRunner().invoke(main, ["code", "--framework", "pytorch", "--from", path, "--weights", path,
+                                       "--save-weights", str(state)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = summary_of(gid)
+    ran = pytorch_module(summary)
+    assert sha256(ran) == next(record["sha256"] for record in RUN if record["id"] == gid)
+    assert sorted(result.stdout.splitlines()) == sorted(ran.splitlines())
+    expected = state_dict(summary, grouped(summary, numbered(KERAS, gid, "w")))
+    saved = np.load(state)
+    assert list(saved.keys()) == list(expected)
+    for name, array in expected.items():
+        assert np.array_equal(saved[name], array), name
