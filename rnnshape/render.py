@@ -233,16 +233,23 @@ def print_table(
 
 
 def _connections_markup(connected_to: tuple[str, ...]) -> str:
-    """Keras's 'Connected to': layer[node][tensor], the numbers marked up, or '-'."""
+    """Keras's 'Connected to': layer[node][tensor], the numbers marked up, or '-'.
+    Keras writes the names into the markup unescaped: 'c\\' escapes the bracket
+    after it (c[0][0]) and 'd[bold]x' prints dx. A name rich cannot read as
+    markup at all (Keras's summary fails on it) is shown escaped."""
     import re
 
+    import rich.errors
     import rich.markup
 
-    parts = []
-    for tensor in connected_to:
-        name, node, index = re.fullmatch(r"(.*)\[(\d+)\]\[(\d+)\]", tensor, re.DOTALL).groups()
-        parts.append(f"{rich.markup.escape(name)}[{_number_markup(node)}][{_number_markup(index)}]")
-    return ", ".join(parts) or "-"
+    tensors = [re.fullmatch(r"(.*)\[(\d+)\]\[(\d+)\]", tensor, re.DOTALL).groups() for tensor in connected_to]
+    text = ", ".join(f"{name}[{_number_markup(node)}][{_number_markup(index)}]" for name, node, index in tensors)
+    try:
+        rich.markup.render(text)
+    except rich.errors.MarkupError:
+        text = ", ".join(f"{rich.markup.escape(name)}[{_number_markup(node)}][{_number_markup(index)}]"
+                         for name, node, index in tensors)  # fmt: skip
+    return text or "-"
 
 
 def _count_text(count: int | None) -> str:

@@ -557,3 +557,26 @@ def test_a_program_of_an_input_alone_is_a_model_of_its_input(command):
     assert result.exit_code == 0 and result.stderr == "", result.stderr
     assert {"pytorch": "return input_layer", "keras": "outputs=input1"}.get(command[-1], "input_layer") in result.stdout
     assert cli("summary", "x0 = input:6,3", "--run").exit_code == 0
+
+
+def test_names_in_connected_to_are_markup_as_keras_writes_them():
+    """Keras's get_connections writes a layer's name into the rich markup of
+    'Connected to' unescaped: 'c\\' escapes the bracket after it and prints
+    c[0][0], and 'd[bold]x' prints dx (Keras 3.15.1 printed this very table for
+    this model, a to_json() of it; its Layer column escapes the names)."""
+    result = CliRunner().invoke(main, ["summary", "--from", str(CRAFTED / "markup_names.json")],
+                                env={"COLUMNS": "80"})  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "│ c\\\\ (LSTM)" in result.stdout and "│ d[bold]x (Dense)" in result.stdout
+    assert "│ c[0][0], dx[0][0] │" in result.stdout and "c\\[" not in result.stdout
+
+
+def test_a_name_rich_cannot_read_as_markup_is_shown_as_text_in_connected_to():
+    """Keras's summary fails on such a name; rnnshape's table shows it (no
+    name reaches here with a '/' today: this guards the cell all the same)."""
+    import rich.markup
+
+    from rnnshape.render import _connections_markup
+
+    assert rich.markup.render(_connections_markup(("d[/]x[1][0]", "c[0][2]"))).plain == "d[/]x[1][0], c[0][2]"
+    assert rich.markup.render(_connections_markup(("c\\[0][0]",))).plain == "c[0][0]"
