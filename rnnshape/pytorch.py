@@ -71,12 +71,14 @@ def helpers() -> dict[str, Helper]:
         from pathlib import Path
 
         source = Path(__file__).with_name("torch_helpers.py").read_text(encoding="utf-8")
+        lines = source.splitlines()
         definitions = [node for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
         names = {node.name for node in definitions}
         _HELPERS = {}
         for node in definitions:
             used = {name.id for name in ast.walk(node) if isinstance(name, ast.Name)} & (names - {node.name} | {"math"})
-            _HELPERS[node.name] = Helper("\n" + ast.get_source_segment(source, node) + "\n", frozenset(used))
+            text = "\n".join(lines[node.lineno - 1: node.end_lineno])  # whole lines: definitions start a line
+            _HELPERS[node.name] = Helper("\n" + text + "\n", frozenset(used))
     return _HELPERS
 
 
