@@ -475,8 +475,13 @@ def _mermaid_box(number: int, box: Box) -> list[str]:
 # first called), a point on each layer an arrow passes, a few sweeps that order
 # each layer by the mean position of its neighbours, then x by a least-squares
 # fit that keeps the order and the spacing. An arrow leaves its box at the
-# bottom and enters the next at the top, at a port of its own, its label just
-# above that port: labels sit in a strip no box reaches, within their box's width.
+# bottom and enters the next at the top, at a port of its own, after a last
+# straight run down; its label, in the box text's size on a white halo, sits
+# beside that run, in a strip no box reaches, within the box's width, the next
+# port far enough on for it. Unrolled, a state runs square as the arrows inside
+# the boxes do: out of its step's side, across below each layer on a track of
+# its own (above the sloping arrows, ordered to cross each other least), and
+# into its step from the side, its label over that last run, outside the box.
 
 
 class Arrow(Value):
@@ -567,18 +572,28 @@ def _graph_box(row: Row, nodes: list, expand: bool, unroll: bool) -> Box:
     return box.replace(lines=tuple(lines))
 
 
-LABEL_ZONE = 18  # px above a box (below it, for an arrow going up) where arrow labels are
+LABEL_ZONE = 24  # px above a box (below it, for an arrow going up): its arrows' last straight run, and their labels
+LABEL_BASE = 9  # px from the box's edge to a label's baseline there: the label's middle beside the run's middle
 SLOPE = 36  # px between layers where arrows run from one port to the next
+TRACK = 8  # px between the horizontal runs of unrolled states in the room between two layers
 SPACING = 28  # px between two things side by side in a layer
 PORT_GAP = 14  # px at least between two ports of a box
+LABEL_GAP = 4  # px between an arrow and its label beside it
+LABEL_CLEAR = 14  # px at least between a label and the next arrow
 SIDE = 12  # px beside a box where an unrolled state leaves or enters it, or an arrow loops back
 MAX_SWEEPS = 6  # ordering sweeps (each down and up): crossings seldom fall after a few
 MAX_POINTS = 50_000  # bend points of long arrows; beyond, the rest run straight
 LARGE = 10_000  # boxes and points beyond which one sweep is done
 
 
-def _label_width(label: str) -> float:
-    return _text_width(label) + 6 if label else 0.0
+def _label_reach(label: str) -> float:
+    """How far right of its arrow a label beside it reaches (0 without one)."""
+    return LABEL_GAP + _text_width(label) if label else 0.0
+
+
+def _port_step(label: str) -> float:
+    """From a port to the next along a box's edge: room for its label and a clear gap."""
+    return max(PORT_GAP, _label_reach(label) + LABEL_CLEAR) if label else PORT_GAP
 
 
 class _GraphLayout:
@@ -645,25 +660,26 @@ class _GraphLayout:
 
     @staticmethod
     def ports_width(ports: list[tuple]) -> float:
-        return sum(max(PORT_GAP, 3 + _label_width(label) + 4) for _, label in ports)
+        return sum(_port_step(label) for _, label in ports)
 
     def side_label_offsets(self, box: int, side: str) -> list[float]:
-        """How far beyond the box's edge each arrow on one side runs: labelled
-        ones (entering) beyond the labels of the ones before."""
-        offsets, reach = [], SIDE
+        """How far beyond the box's edge each arrow on one side runs. An entering
+        state's label sits over its last run, between its way down and the box
+        (or the way down of the one before), so each runs beyond its label."""
+        offsets, reach = [], 0.0
         for number in self.sides[box][side]:
+            if side.startswith("in"):
+                reach += max(SIDE, _label_reach(self.arrows[number].label) + 8)
+            else:
+                reach = reach + 6 if offsets else SIDE
             offsets.append(reach)
-            reach += (3 + _label_width(self.arrows[number].label) + 6) if side.startswith("in") else 6
         return offsets
 
     def side_margins(self, box: int) -> tuple[float, float]:
         """The room a box needs on its left and right, beyond its edges."""
         def reach(side: str) -> float:
             offsets = self.side_label_offsets(box, side)
-            if not offsets:
-                return 0.0
-            last = self.sides[box][side][-1]
-            return offsets[-1] + ((3 + _label_width(self.arrows[last].label)) if side.startswith("in") else 0) + 4
+            return offsets[-1] + 4 if offsets else 0.0
 
         left = max(reach("in_left"), reach("out_left"))
         right = max(reach("in_right"), reach("out_right")) + (SIDE + 6 * len(self.loops[box]) + 4 if self.loops[box]
@@ -690,6 +706,17 @@ class _GraphLayout:
                     item_layer.append(layer)
                     widths.append(0.0)
             self.chains.append(chain)
+        # An unrolled state runs square, as inside a box: a horizontal run (a track of
+        # its own) in the room below each layer it passes, above the sloping arrows.
+        self.tracks = [0] * layers
+        self.track: list[dict[int, int]] = [{} for _ in arrows]  # arrow number -> {layer: its track below it}
+        for number, arrow in enumerate(arrows):
+            if self.down[number] and (arrow.from_copy is not None or arrow.to_copy is not None):
+                upper, lower = self.ends(number)
+                complete = len(self.chains[number]) == self.layer[lower] - self.layer[upper] - 1
+                for layer in range(self.layer[upper] if complete else self.layer[lower] - 1, self.layer[lower]):
+                    self.track[number][layer] = self.tracks[layer]
+                    self.tracks[layer] += 1
         items = len(item_layer)
         up: list[list[int]] = [[] for _ in range(items)]
         down: list[list[int]] = [[] for _ in range(items)]
@@ -746,13 +773,16 @@ class _GraphLayout:
         self.centre = [x - left + GAP for x in centre]
         self.width = max((self.centre[item] + widths[item] / 2 for item in range(items)), default=0.0) + GAP
         # y: a band per layer as tall as its tallest box, label strips and sloping room between.
-        self.band_top, self.band_bottom = [], []
+        self.band_top, self.band_bottom, self.slope_top = [], [], []
         y = GAP + LABEL_ZONE
         for layer in range(layers):
             height = max((self.box_height[item] for item in order[layer] if item < count), default=0.0)
             self.band_top.append(y)
             self.band_bottom.append(y + height)
-            y += height + (LABEL_ZONE if self.back_labels[layer] else 0) + SLOPE + LABEL_ZONE
+            y += height + (LABEL_ZONE if self.back_labels[layer] else 0)
+            y += TRACK * (self.tracks[layer] + 1) + 8 if self.tracks[layer] else 0
+            self.slope_top.append(y)  # where the sloping arrows start, below the states' tracks
+            y += SLOPE + LABEL_ZONE
         self.height = self.band_bottom[-1] + (LABEL_ZONE if self.back_labels[-1] else 0) + LABEL_ZONE + GAP if layers \
             else 2 * GAP
 
@@ -767,6 +797,11 @@ class _GraphLayout:
 
     # Where things are -----------------------------------------------------------
 
+    def track_y(self, number: int, layer: int) -> float:
+        """The y of an unrolled state's horizontal run below ``layer``."""
+        first = self.band_bottom[layer] + (LABEL_ZONE if self.back_labels[layer] else 0)
+        return first + TRACK * (self.track[number][layer] + 1) + 4
+
     def box_x(self, box: int) -> float:
         return self.centre[box] - self.widths[box] / 2 + self.margins[box][0]
 
@@ -780,8 +815,8 @@ class _GraphLayout:
         """The x of each port along a box's edge, in the order of the x of the
         other ends of their arrows, centred in the box."""
         ranked = sorted(range(len(ports)), key=lambda index: ends[index])
-        steps = [max(PORT_GAP, 3 + _label_width(ports[index][1]) + 4) for index in ranked]
-        span = sum(steps) - steps[-1] + 3 + _label_width(ports[ranked[-1]][1]) if ranked else 0.0
+        steps = [_port_step(ports[index][1]) for index in ranked]
+        span = sum(steps) - steps[-1] + _label_reach(ports[ranked[-1]][1]) if ranked else 0.0
         x = self.box_x(box) + max(PAD, (self.box_width[box] - span) / 2)
         placed = [0.0] * len(ports)
         for index, step in zip(ranked, steps):
@@ -926,51 +961,144 @@ def _arrow_paths(layout: _GraphLayout, labels: list[str]) -> list[list[tuple[flo
             ends.append(sum(below) / len(below) if below else float("inf"))
         for (key, _text), x in zip(layout.bottom[box], layout.ports(box, layout.bottom[box], ends)):
             bottom_x[(box, key)] = x
+    _order_sides(layout)
+    states = {number: _state_ends(layout, number, bottom_x, top_x, labels) for number in range(len(arrows))
+              if layout.track[number]}  # fmt: skip
+    _order_tracks(layout, states)
     paths = []
     for number, (arrow, chain) in enumerate(zip(arrows, chains)):
         source, target = arrow.source, arrow.target
         if source == target:
             paths.append(_loop(layout, number, bottom_x[(source, arrow.tensor)], top_x[number], labels))
             continue
+        if number in states:
+            paths.append(_state_path(layout, number, *states[number]))
+            continue
         upper, lower = layout.ends(number)
         upper_layer, lower_layer = layout.layer[upper], layout.layer[lower]
-        below_upper = layout.band_bottom[upper_layer] + (LABEL_ZONE if layout.back_labels[upper_layer] else 0)
+        below_upper = layout.slope_top[upper_layer]
         above_lower = layout.band_top[lower_layer] - LABEL_ZONE
         upper_bottom = layout.box_y(upper) + layout.box_height[upper]
         if layout.down[number]:
-            if arrow.from_copy is None:
-                x = bottom_x[(source, arrow.tensor)]
-                start = [(x, upper_bottom + 1), (x, below_upper)]
-            else:
-                start = _side_exit(layout, number, below_upper)
-            if arrow.to_copy is None:
-                x = top_x[number]
-                end = [(x, above_lower), (x, layout.band_top[lower_layer] - 2)]
-                if arrow.label:
-                    labels.append(_label(x + 3, layout.band_top[lower_layer] - 5, arrow.label))
-            else:
-                end = _side_entry(layout, number, above_lower, labels)
+            x = bottom_x[(source, arrow.tensor)]
+            start = [(x, upper_bottom + 1), (x, max(below_upper, upper_bottom + 1))]
+            x = top_x[number]
+            end = [(x, above_lower), (x, layout.band_top[lower_layer] - 2)]
+            if arrow.label:
+                labels.append(_label(x + LABEL_GAP, layout.band_top[lower_layer] - LABEL_BASE, arrow.label))
         else:
             x = bottom_x[(target, ("up", number))]
-            start = [(x, upper_bottom + 2), (x, below_upper)]
+            start = [(x, upper_bottom + 2), (x, max(below_upper, upper_bottom + 2))]
             if arrow.label:
-                labels.append(_label(x + 3, layout.band_bottom[upper_layer] + 13, arrow.label))
+                labels.append(_label(x + LABEL_GAP, layout.band_bottom[upper_layer] + LABEL_ZONE - LABEL_BASE + 1,
+                                     arrow.label))  # fmt: skip
             x = top_x[number]
             end = [(x, above_lower), (x, layout.band_top[lower_layer])]
         middle = []
         for item in chain:
             layer = layout.item_layer[item]
             x = layout.item_x(item)
-            middle += [(x, layout.band_top[layer] - LABEL_ZONE),
-                       (x, layout.band_bottom[layer] + (LABEL_ZONE if layout.back_labels[layer] else 0))]  # fmt: skip
-        points = start + middle + end
+            middle += [(x, layout.band_top[layer] - LABEL_ZONE), (x, layout.slope_top[layer])]
+        points = _distinct(start + middle + end)
         paths.append(points if layout.down[number] else points[::-1])
     return paths
 
 
-def _side_exit(layout: _GraphLayout, number: int, below: float) -> list[tuple[float, float]]:
+def _order_sides(layout: _GraphLayout) -> None:
+    """Order the states that leave or enter one side of a box so their runs
+    nest: out of the right, the one going least far right (or furthest left)
+    nearest the box; into the left, the one coming from furthest right nearest
+    it; and mirrored. (The room they take does not depend on their order.)"""
+    def towards(number: int) -> float:
+        chain = layout.chains[number]
+        return layout.item_x(chain[0] if chain else layout.arrows[number].target)
+
+    def coming_from(number: int) -> float:
+        chain = layout.chains[number]
+        return layout.item_x(chain[-1] if chain else layout.arrows[number].source)
+
+    for sides in layout.sides:
+        for side, numbers in sides.items():
+            if len(numbers) > 1:
+                key = towards if side.startswith("out") else coming_from
+                numbers.sort(key=key, reverse=side in ("out_left", "in_left"))
+
+
+def _state_ends(layout: _GraphLayout, number: int, bottom_x: dict, top_x: dict, labels: list[str]) -> tuple:
+    """An unrolled state's first points (out of its step, or the box's bottom),
+    the x at which it goes down through each room between layers, and its last
+    points (into its step from the side, or into the box's top), its label
+    over its last run."""
+    arrow, chain = layout.arrows[number], layout.chains[number]
+    upper, lower = arrow.source, arrow.target
+    if arrow.from_copy is None:
+        x = bottom_x[(upper, arrow.tensor)]
+        start = [(x, layout.box_y(upper) + layout.box_height[upper] + 1)]
+    else:
+        start = _side_exit(layout, number)
+    xs = [start[-1][0]] + [layout.item_x(item) for item in chain]
+    if arrow.to_copy is None:
+        end = [(top_x[number], layout.box_y(lower) - 2)]
+        if arrow.label:
+            labels.append(_label(top_x[number] + LABEL_GAP, layout.box_y(lower) - LABEL_BASE, arrow.label))
+    else:
+        end = _side_entry(layout, number, labels)
+    gaps = len(layout.track[number])
+    return start, xs[len(xs) - gaps:] + [end[0][0]], end  # beyond the bend points' budget: across the last room only
+
+
+def _order_tracks(layout: _GraphLayout, states: dict) -> None:
+    """In each room between layers, the order of the states' horizontal runs
+    (top to bottom) that crosses the fewest of their runs down there."""
+    import itertools
+
+    rooms: dict[int, list[int]] = {}
+    for number in states:
+        for layer in layout.track[number]:
+            rooms.setdefault(layer, []).append(number)
+    for layer, numbers in rooms.items():
+        if not 1 < len(numbers) <= 6:
+            continue
+        runs = {}
+        for number in numbers:
+            index = sorted(layout.track[number]).index(layer)
+            xs = states[number][1]
+            runs[number] = (xs[index], xs[index + 1])
+
+        def crossings(tracks: dict) -> int:
+            count = 0
+            for a in numbers:
+                low, high = sorted(runs[a])
+                for b in numbers:
+                    down_to, down_from = runs[b]  # b comes down to its track at one x and leaves it at the other
+                    count += (b != a and low < down_to < high and tracks[b] > tracks[a])
+                    count += (b != a and low < down_from < high and tracks[b] < tracks[a])
+            return count
+
+        best = min((dict(zip(numbers, order)) for order in itertools.permutations(range(len(numbers)))), key=crossings)
+        for number in numbers:
+            layout.track[number][layer] = best[number]
+
+
+def _state_path(layout: _GraphLayout, number: int, start: list, xs: list[float], end: list) -> list:
+    """An arrow that leaves or enters an unrolled box at a step, square as the
+    box's own arrows are: down to its track below each layer, across to where
+    it goes down next (a point of its own on each layer between), and in."""
+    points = list(start)
+    for (x, next_x), layer in zip(zip(xs, xs[1:]), sorted(layout.track[number])):
+        y = layout.track_y(number, layer)
+        points += [(x, y), (next_x, y)]
+    return _distinct(points + end)
+
+
+def _distinct(points: list) -> list:
+    """The points without a repeat of the one before."""
+    return [point for index, point in enumerate(points) if index == 0 or point != points[index - 1]]
+
+
+def _side_exit(layout: _GraphLayout, number: int) -> list[tuple[float, float]]:
     """An unrolled state's way out: from the last step its copy reads, out of
-    the box's side, down to the room below the layer."""
+    the box's side."""
     arrow = layout.arrows[number]
     box = layout.drawn[arrow.source]
     x, y = layout.box_x(arrow.source), layout.box_y(arrow.source)
@@ -980,32 +1108,31 @@ def _side_exit(layout: _GraphLayout, number: int, below: float) -> list[tuple[fl
     side = "out_left" if backwards else "out_right"
     reach = layout.side_label_offsets(arrow.source, side)[layout.sides[arrow.source][side].index(number)]
     if backwards:
-        aside = x - reach
-        return [(x + columns[0], cell_y), (aside, cell_y), (aside, below)]
-    aside = x + layout.box_width[arrow.source] + reach
-    return [(x + columns[-1] + width, cell_y), (aside, cell_y), (aside, below)]
+        return [(x + columns[0], cell_y), (x - reach, cell_y)]
+    return [(x + columns[-1] + width, cell_y), (x + layout.box_width[arrow.source] + reach, cell_y)]
 
 
-def _side_entry(layout: _GraphLayout, number: int, above: float, labels: list[str]) -> list[tuple[float, float]]:
-    """An unrolled state's way in: down beside the box to the first step its
-    copy reads, labelled beside the box, above it."""
+def _side_entry(layout: _GraphLayout, number: int, labels: list[str]) -> list[tuple[float, float]]:
+    """An unrolled state's way in: beside the box, down to the first step its
+    copy reads, and along into it, its label over that last run, outside the box."""
     arrow = layout.arrows[number]
     box = layout.drawn[arrow.target]
     x, y = layout.box_x(arrow.target), layout.box_y(arrow.target)
     _top, rows, width, columns = _unrolled_rows(box, y)
-    cell_y = rows[arrow.to_copy] + 6
     backwards = box.directions[arrow.to_copy][0] == "←"
     side = "in_right" if backwards else "in_left"
-    reach = layout.side_label_offsets(arrow.target, side)[layout.sides[arrow.target][side].index(number)]
+    index = layout.sides[arrow.target][side].index(number)
+    reach = layout.side_label_offsets(arrow.target, side)[index]
+    cell_y = rows[arrow.to_copy] + 7 + 5 * min(index, 2)  # the further out, the lower: no run crosses another
     if backwards:
         aside = x + layout.box_width[arrow.target] + reach
         if arrow.label:
-            labels.append(_label(aside + 3, y - 5, arrow.label))
-        return [(aside, above), (aside, cell_y), (x + columns[-1] + width + 2, cell_y)]
+            labels.append(_label(aside - LABEL_GAP, cell_y - 5, arrow.label, "end"))
+        return [(aside, cell_y), (x + columns[-1] + width + 2, cell_y)]
     aside = x - reach
     if arrow.label:
-        labels.append(_label(aside - 3, y - 5, arrow.label, "end"))
-    return [(aside, above), (aside, cell_y), (x + columns[0] - 2, cell_y)]
+        labels.append(_label(aside + LABEL_GAP, cell_y - 5, arrow.label))
+    return [(aside, cell_y), (x + columns[0] - 2, cell_y)]
 
 
 def _loop(layout: _GraphLayout, number: int, out_x: float, in_x: float, labels: list[str]) -> list:
@@ -1022,7 +1149,7 @@ def _loop(layout: _GraphLayout, number: int, out_x: float, in_x: float, labels: 
 
 
 GRAPH_SVG = SVG.replace("</style>", """path.edge {{ fill: none; stroke: #35506b; stroke-width: 1.2; }}
-text.arrow-label {{ fill: #8a3b12; font-size: 11px; }}
+text.arrow-label {{ fill: #8a3b12; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }}
 </style>""")
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rnnshape import InputError, parse, summarize
 from rnnshape.cli import main
 from rnnshape.graph import parse_program
-from rnnshape.plot import plot
+from rnnshape.plot import graph_picture, plot
 from rnnshape.shapes import format_shape, infer_graph
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -222,6 +222,21 @@ for (const svg of document.querySelectorAll("svg")) {
     for (const layer of layers) if (meets(labels[i][1], layer)) problems.push("a label overlaps a box: " + labels[i][0]);
     for (let j = i + 1; j < labels.length; j++)
       if (meets(labels[i][1], labels[j][1])) problems.push("labels overlap: " + labels[i][0] + " and " + labels[j][0]);
+  }
+  // No arrow runs through a label (its own runs beside it): each straight run clipped to the label's box.
+  for (const path of svg.querySelectorAll("path.edge")) {
+    const points = path.getAttribute("d").trim().split(" ").map(point => point.slice(1).split(",").map(Number));
+    for (let k = 0; k + 1 < points.length; k++) for (const [text, box] of labels) {
+      const [x1, y1] = points[k], [x2, y2] = points[k + 1];
+      let low = 0, high = 1;
+      const clip = (p, q) => { if (p === 0) return q >= 0; const r = q / p;
+        if (p < 0) { if (r > high) return false; low = Math.max(low, r); }
+        else { if (r < low) return false; high = Math.min(high, r); } return true; };
+      const left = box.x + 1, right = box.x + box.width - 1, top = box.y + 1, bottom = box.y + box.height - 1;
+      if (clip(x1 - x2, x1 - left) && clip(x2 - x1, right - x1) && clip(y1 - y2, y1 - top) && clip(y2 - y1, bottom - y1)
+          && low <= high)
+        problems.push("an arrow runs through a label: " + text);
+    }
   }
 }
 // A box inside another stays inside it.
@@ -449,9 +464,30 @@ def test_unrolled_the_state_runs_from_the_encoders_last_step_to_the_decoders_fir
     last, first = max(encoder), min(decoder)
     assert points[0][0] == pytest.approx(last[0] + last[2], abs=0.1) and last[1] < points[0][1] < last[1] + 26
     assert points[-1][0] == pytest.approx(first[0] - 2, abs=0.1) and first[1] < points[-1][1] < first[1] + 26
-    assert "h, c" in texts(svg)
+    assert all(a[0] == b[0] or a[1] == b[1] for a, b in zip(points, points[1:]))  # square, as inside the boxes
+    # Out of the encoder's right, down, across below it, down beside the decoder and in from its left ...
+    assert [(b[0] > a[0]) - (b[0] < a[0]) or 2 * ((b[1] > a[1]) - (b[1] < a[1])) for a, b in zip(points, points[1:])] \
+        == [1, 2, -1, 2, 1]  # fmt: skip
+    # ... crossing no other arrow: the decoder's input comes down right of where the state turns, and below it.
+    (_, inputs), = [(title, line) for title, line in arrows_of(svg) if title.startswith("input_layer_1")]
+    assert min(x for x, _ in inputs[:-2]) > points[1][0] and min(y for _, y in inputs[-3:]) > points[2][1]
+    # Its label sits over the run into the decoder's first step, outside the box.
+    label, = [node for node in ElementTree.fromstring(svg.encode()).iter(f"{SVG}text") if node.text == "h, c"]
+    assert points[-2][0] < float(label.get("x")) < points[-1][0] and 0 < points[-1][1] - float(label.get("y")) < 8
     dot = run(SEQ2SEQ_STEPS, "--unroll", "--format", "dot")
     assert 'n1_d0_s4 -> n3_d0_s0 [label="h, c"];' in dot
+
+
+@pytest.mark.parametrize("graph_id, program", [(name, program) for name, program, _ in GRAPHS] + keras_graph_programs(),
+                         ids=[case[0] for case in GRAPHS] + [case[0] for case in keras_graph_programs()])
+def test_unrolled_states_run_square_into_their_steps(graph_id, program):
+    """Every arrow out of or into an unrolled step runs horizontally and
+    vertically only, as the arrows inside an unrolled box do."""
+    summary = infer_graph(parse_program(program))
+    _drawn, arrows = graph_picture(summary, unroll=True)
+    for arrow, (title, points) in zip(arrows, arrows_of(plot(summary, "svg", unroll=True))):
+        if (arrow.from_copy is not None or arrow.to_copy is not None) and points[-1][1] > points[0][1]:
+            assert all(a[0] == b[0] or a[1] == b[1] for a, b in zip(points, points[1:])), title
 
 
 def test_a_bidirectional_layer_returning_its_last_step_merges_once():
