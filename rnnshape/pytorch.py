@@ -129,7 +129,7 @@ def _activation_helpers(*names: str, called: bool = True) -> tuple[str, ...]:
     """The helpers the activations need; "linear" needs one only where it is
     passed as a function rather than left out of a call (``called``)."""
     return tuple(ACTIVATIONS[name] for name in names
-                 if ACTIVATIONS[name] in helpers() and (name != "linear" or not called))  # fmt: skip
+                 if not ACTIVATIONS[name].startswith(("F.", "torch.")) and (name != "linear" or not called))  # fmt: skip
 
 
 def _channels_first(expression: str) -> str:
@@ -684,7 +684,7 @@ def pytorch_module(summary: Summary) -> str:
         inputs, forward, calls = _graph_forward(summary, dict(zip((row.name for row in summary.layers), attributes)))
     needed = _needed_helpers(layers + calls)
     text = [_header(summary, layers, attributes, inputs, calls), _imports(needed)]
-    text += [helper.source for name, helper in helpers().items() if name in needed]
+    text += [helper.source for name, helper in helpers().items() if name in needed] if needed else []
     text.append(MODEL.format(init=_indent(init or ["pass"], 8), inputs=", ".join(inputs),
                              forward=_indent(forward, 8)))  # fmt: skip
     return "\n".join(text)
@@ -882,7 +882,7 @@ def _needed_helpers(layers: list[Part]) -> set[str]:
         name = waiting.pop()
         if name not in needed:
             needed.add(name)
-            waiting += helpers()[name].uses if name in helpers() else []
+            waiting += helpers()[name].uses if name != "math" else []
     return needed
 
 
