@@ -167,9 +167,10 @@ def stack_options(command):
                      shell_complete=_complete_file,
                      help="Read the specs from FILE ('-' for stdin); '#' starts a comment."),
         click.option("--from", "model_path", metavar="MODEL", shell_complete=_complete_file,
-                     help="Read the stack from a saved Keras model (.keras, or the JSON of model.to_json()) "
+                     help="Read the model from a saved Keras model (.keras, or the JSON of model.to_json()) "
                      "instead of SPECs."),
-        click.option("--name", help="Model name (default: sequential, or the saved model's)."),
+        click.option("--name", help="Model name (default: sequential for a stack, functional for a program, or "
+                     "the saved model's)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -264,10 +265,11 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
 
 
 @main.command(cls=SpecCommand, epilog=CODE_EXAMPLES,
-              short_help="The stack as a Keras or PyTorch module, weights converted.")
+              short_help="The model as a Keras or PyTorch module, weights converted.")
 @stack_options
 @click.option("--framework", type=ChoiceOf(["keras", "pytorch"], PYTORCH_ALIASES), required=True,
-              help="The framework of the module: keras (a keras.Sequential) or pytorch (an nn.Module).")
+              help="The framework of the module: keras (keras.Sequential for a stack, keras.Model for a "
+              "graph) or pytorch (an nn.Module).")
 @click.option("-o", "--output", "output_path", metavar="FILE", shell_complete=_complete_file,
               help="Write the module to FILE (default: stdout).")
 @click.option("--weights", "weights_path", metavar="FILE", shell_complete=_complete_file,
@@ -280,7 +282,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
               "without --weights (default: 0).")
 def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, framework, output_path,
          weights_path, save_weights, seed):  # fmt: skip
-    """Print a runnable Python module whose build_model() returns the stack:
+    """Print a runnable Python module whose build_model() returns the model:
     with --framework keras, a Keras 3 model whose model.summary() shows the
     figures rnnshape shows; with --framework pytorch, an nn.Module that
     computes what the Keras model computes, with Keras's input and outputs.

@@ -1749,9 +1749,9 @@ class RNN(Layer):
     def initial_states(self) -> tuple[int, int] | None:
         return self.layer.initial_states()
 
-    @property
-    def ignores_extra_states(self) -> bool:  # type: ignore[override]
-        return self.layer.ignores_extra_states
+    # Keras's RNN hands the cell every state it is given: a GRUCell given [h, c]
+    # fails when it runs (only the GRU layer keeps the first).
+    ignores_extra_states = False
 
     def mult_adds(self, input_shape: Shape) -> int | None:
         return self.layer.mult_adds(input_shape)

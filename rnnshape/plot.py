@@ -12,7 +12,7 @@ Pure Python: no numpy, no rich.
 
 from __future__ import annotations
 
-from .errors import InputError
+from .errors import InputError, printable
 from .shapes import Row, Summary, format_shape
 from .values import Value
 
@@ -355,8 +355,9 @@ line.arrow {{ stroke: #35506b; stroke-width: 1.2; }}
 
 
 def escape_dot(text: str) -> str:
-    """Text inside a DOT double-quoted string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Text inside a DOT double-quoted string (control characters written as
+    Python's escapes, so that a name stays on its line)."""
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def render_dot(drawn: list[Box], title: str) -> str:
@@ -420,12 +421,13 @@ def escape_mermaid(text: str) -> str:
     """Text inside a Mermaid "quoted" label: its markup characters as entity codes."""
     # Inside quotes only '"' ends the label; '#' starts an entity code, and
     # '<', '>', '&' would be HTML (and '`' Markdown) in Mermaid's labels.
+    # Control characters are written as Python's escapes: a newline would end the statement.
     replacements = {"#": "#35;", "&": "#amp;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "`": "#96;"}
-    return "".join(replacements.get(character, character) for character in text)
+    return "".join(replacements.get(character, character) for character in printable(text))
 
 
 def render_mermaid(drawn: list[Box], title: str) -> str:
-    quoted = "'" + title.replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
+    quoted = "'" + printable(title).replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
     lines = ["---", f"title: {quoted}", "---", "flowchart TB"]
     for number, box in enumerate(drawn):
         lines += _mermaid_box(number, box)
@@ -1166,7 +1168,7 @@ def render_graph_dot(drawn: list[Box], arrows: list[Arrow], title: str) -> str:
 
 
 def render_graph_mermaid(drawn: list[Box], arrows: list[Arrow], title: str) -> str:
-    quoted = "'" + title.replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
+    quoted = "'" + printable(title).replace("'", "''") + "'"  # a YAML single-quoted string: no markup in it
     lines = ["---", f"title: {quoted}", "---", "flowchart TB"]
     for number, box in enumerate(drawn):
         lines += _mermaid_box(number, box)

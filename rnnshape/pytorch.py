@@ -769,7 +769,7 @@ def _graph_forward(summary: Summary, attributes: dict[str, str]) -> tuple[list[s
             part = _part(call_row, tuple(tensor(ref) for ref in node.init))
             calls.append(part)
             module = f"self.{attributes[node.name]}"
-            written, read = _node_lines([line.replace("{m}", module) for line in part.lines], names.get(number, "_"),
+            written, read = _node_lines(list(part.lines), module, names.get(number, "_"),
                                         [tensor(ref) for ref in node.arguments],
                                         [None if mask is None else tensor(mask) for mask in masks])  # fmt: skip
             lines += written
@@ -821,14 +821,17 @@ def _local_name(name: str, taken: set[str]) -> str:
     return text
 
 
-def _node_lines(lines: list[str], output: str, tensors: list[str], masks: list[str | None]) -> tuple[list[str], set[int]]:
+def _node_lines(lines: list[str], module: str, output: str, tensors: list[str],
+                masks: list[str | None]) -> tuple[list[str], set[int]]:  # fmt: skip
     """A part's lines, written for a stack (on ``x`` and ``mask``, or ``x0``,
     ``mask0``, ... for several tensors), as the lines of one call in a graph:
     ``x`` is the call's tensor until a line assigns it, then its ``output``;
     ``xN`` and ``maskN`` the Nth tensor and its mask (None without one); a
     ``mask`` no line assigns is the tensor's mask, and a line that assigns a
     ``mask`` no later line reads goes (the graph's own mask operations
-    compute the masks). Returns the lines and the numbers of the masks read."""
+    compute the masks). ``{m}`` becomes ``module`` once the names are renamed
+    (an attribute is no tensor, whatever its name). Returns the lines and the
+    numbers of the masks read."""
     import io
     import tokenize
 
@@ -838,9 +841,10 @@ def _node_lines(lines: list[str], output: str, tensors: list[str], masks: list[s
         targets = line[:target_end]
         if re.search(r"\bmask\b", targets) and not any(re.search(r"\bmask\b", later) for later in lines[number + 1:]):
             continue
-        pieces, last = [], 0
+        pieces, last, previous = [], 0, None
         for token in tokenize.generate_tokens(io.StringIO(line).readline):
-            if token.type != tokenize.NAME:
+            after_dot, previous = previous == ".", token.string
+            if token.type != tokenize.NAME or after_dot:  # x.shape renames x; y.x is an attribute
                 continue
             start, end, word = token.start[1], token.end[1], token.string
             in_target = end <= target_end
@@ -862,7 +866,7 @@ def _node_lines(lines: list[str], output: str, tensors: list[str], masks: list[s
                     read.add(0)
             pieces += [line[last:start], "None" if replacement is None else replacement]
             last = end
-        result.append("".join(pieces) + line[last:])
+        result.append(("".join(pieces) + line[last:]).replace("{m}", module))
         assigned["x"] = assigned["x"] or bool(re.search(r"\bx\b", targets))
         assigned["mask"] = assigned["mask"] or bool(re.search(r"\bmask\b", targets))
     if not assigned["x"]:  # a layer that changes nothing (a linear activation): its output is its tensor

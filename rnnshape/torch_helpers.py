@@ -9,8 +9,8 @@ forward pass where PyTorch is installed, and lint it everywhere. rnnshape never
 imports it: the generator (``rnnshape.pytorch``) copies the source of each
 definition a model needs into the module it writes, so that module stands alone.
 Every definition is top level and uses only the imports below, other
-definitions of this module (``NEEDS`` in rnnshape.pytorch says which), and
-Python's builtins.
+definitions of this module (the generator copies those too), and Python's
+builtins.
 """
 
 import math

@@ -580,3 +580,14 @@ def test_a_name_rich_cannot_read_as_markup_is_shown_as_text_in_connected_to():
 
     assert rich.markup.render(_connections_markup(("d[/]x[1][0]", "c[0][2]"))).plain == "d[/]x[1][0], c[0][2]"
     assert rich.markup.render(_connections_markup(("c\\[0][0]",))).plain == "c[0][0]"
+
+
+def test_a_gru_cell_given_two_states_fails_to_run_as_in_keras():
+    """Keras 3.15 runs GRU(...)(x, initial_state=[h, c]) on h, but
+    RNN(GRUCell(...)) hands the cell both states and fails when it runs."""
+    program = "a = input:6,4; _, h, c = lstm:3:state(a); y = cell:gru:3:seq(a, init=[h, c])"
+    assert cli("summary", program).exit_code == 0
+    for command in (["summary", program, "--run"], ["code", "--framework", "pytorch", program]):
+        result = cli(*command)
+        assert result.exit_code == 2 and result.stdout == "" and "carries 1" in result.stderr, result.stderr
+    assert cli("summary", program.replace("cell:gru", "gru"), "--run").exit_code == 0

@@ -589,3 +589,21 @@ def test_a_real_browser_lays_out_every_graph_without_overlaps(tmp_path):
         assert measured["problems"] == []
         boxes, labels = boxes + measured["boxes"], labels + measured["labels"]
     assert len(programs) > 150 and boxes > 3000 and labels > 300, (len(programs), boxes, labels)
+
+
+def test_control_characters_in_a_saved_models_names_stay_on_their_line(tmp_path):
+    """Found in review: a newline in a saved layer's (or model's) name reached
+    the DOT and Mermaid text raw, splitting a statement."""
+    config = json.loads((REPOSITORY / "tests" / "fixtures" / "crafted_graphs" / "markup_names.json").read_text())
+    text = json.dumps(config).replace('"e"', '"e\\nf\\u001b[31m"').replace('"name": "functional"', '"name": "m\\nodel"')
+    (tmp_path / "model.json").write_text(text)
+    for fmt, shown in (("dot", "e\\\\nf\\\\x1b[31m"), ("mermaid", "e\\nf\\x1b[31m")):  # DOT doubles a backslash
+        result = CliRunner().invoke(main, ["plot", "--from", str(tmp_path / "model.json"), "--format", fmt])
+        assert result.exit_code == 0, result.stderr
+        assert shown in result.stdout and "\x1b" not in result.stdout
+        plain = CliRunner().invoke(main, ["plot", "--from", str(REPOSITORY / "tests" / "fixtures" / "crafted_graphs" /
+                                                         "markup_names.json"), "--format", fmt]).stdout  # fmt: skip
+        assert len(result.stdout.splitlines()) == len(plain.splitlines())  # no name broke a line
+    if shutil.which("dot"):
+        dot = CliRunner().invoke(main, ["plot", "--from", str(tmp_path / "model.json"), "--format", "dot"]).stdout
+        assert subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=600).returncode == 0

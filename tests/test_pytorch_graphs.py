@@ -249,3 +249,19 @@ def test_a_saved_graph_gives_the_module_pytorch_ran_with_its_own_weights(gid, tm
     assert list(saved.keys()) == list(expected)
     for name, array in expected.items():
         assert np.array_equal(saved[name], array), name
+
+
+@pytest.mark.parametrize("program, calls", [
+    ("a = input:6,4; b = input:6,4; y = dense:4:name=x1(a); z = add(y, b)", ["t_x1 = self.x1(input_layer)"]),
+    ("a = input:6,4; y = lstm:3:name=x(a)", ["t_x, (h, c) = self.x(input_layer)"]),
+    ("a = input:6; e = embedding:9:4:mask_zero(a); y = lstm:3:name=mask(e); z = gru:2:name=x0(e)",
+     ["t_mask, (h, c) = self.mask(embedding, not_equal)", "t_x0, h = self.x0(embedding, not_equal)"]),
+    ("q = input:5,4; v = input:6,4; a = attention:name=mask1(q, v)", ["t_mask1 = self.mask1(input_layer, input_layer_1)"]),
+])  # fmt: skip
+def test_a_layer_named_as_the_parts_own_variables_is_called_as_itself(program, calls):
+    """Found in review: a layer named x, mask, x0 or mask1 had its attribute
+    renamed as if it were the call's tensor (self.input_layer(...), self.None(...))."""
+    text = pytorch_module(infer_graph(parse_program(program)))
+    compile(text, "generated.py", "exec")
+    for call in calls:
+        assert call in text
