@@ -175,7 +175,7 @@ def _program_form(graph: Graph) -> Graph:
     layers have their places already."""
     if graph.constructed is not None:
         return graph
-    from .saved import _automatic_names
+    from .saved import automatic_names
     from .shapes import infer_graph
 
     def layout(summary: Summary) -> list:
@@ -189,7 +189,7 @@ def _program_form(graph: Graph) -> Graph:
     calls = tuple(call.replace(layer=place[call.layer]) for call in graph.calls)
     constructed = tuple(first_call.get(layer, len(graph.calls)) for layer in order)
     expected = layout(infer_graph(graph))
-    automatic = _automatic_names(graph)
+    automatic = automatic_names(graph)
     built = []
     for names in ([None if graph.layers[layer].name == automatic[layer] else graph.layers[layer].name
                    for layer in order], [graph.layers[layer].name for layer in order]):  # fmt: skip

@@ -77,7 +77,8 @@ def helpers() -> dict[str, Helper]:
         _HELPERS = {}
         for node in definitions:
             used = {name.id for name in ast.walk(node) if isinstance(name, ast.Name)} & (names - {node.name} | {"math"})
-            text = "\n".join(lines[node.lineno - 1: node.end_lineno])  # whole lines: definitions start a line
+            first = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
+            text = "\n".join(lines[first - 1: node.end_lineno])  # whole lines: definitions start a line
             _HELPERS[node.name] = Helper("\n" + text + "\n", frozenset(used))
     return _HELPERS
 
@@ -459,26 +460,38 @@ def _masks(row: Row) -> list[str]:
     return [f"mask{number}" for number in range(len(row.input_shape))]
 
 
-def merge(layer, row: Row) -> Part:
-    """Keras's elementwise merges. Masks change only Multiply, Maximum and
-    Minimum (Keras's _apply_merge_op_and_or_mask), in code of the module's own."""
+# How each merge combines its tensors, in Keras's order (Average divides after).
+OPERATORS = {Add: " + ", Subtract: " - ", Multiply: " * ", Average: " + "}
+EXTREMA = {Maximum: "torch.maximum", Minimum: "torch.minimum"}
+
+
+def arithmetic_merge(layer, row: Row) -> Part:
+    """Add, Subtract, Average, and Multiply of tensors without masks: masks
+    change nothing they compute."""
     tensors = _arguments(row)
-    if row.masked and isinstance(layer, Multiply):
-        return Part(None, (f"x = masked_multiply([{', '.join(tensors)}], [{', '.join(_masks(row))}])",),
-                    custom="Keras's Multiply of masked tensors", helpers=("masked_multiply",))  # fmt: skip
-    if isinstance(layer, (Maximum, Minimum)):
-        function = "torch.maximum" if isinstance(layer, Maximum) else "torch.minimum"
-        if row.masked:
-            line = f"x = masked_extremum({function}, [{', '.join(tensors)}], [{', '.join(_masks(row))}])"
-            return Part(None, (line,), custom=f"Keras's {layer.keras_type} of masked tensors",
-                        helpers=("masked_extremum",))  # fmt: skip
-        expression = tensors[0]
-        for tensor in tensors[1:]:
-            expression = f"{function}({expression}, {tensor})"
-        return Part(None, (f"x = {expression}",))
-    operator = {Add: " + ", Subtract: " - ", Multiply: " * ", Average: " + "}[type(layer)]
-    expression = operator.join(tensors)
+    expression = OPERATORS[type(layer)].join(tensors)
     return Part(None, (f"x = ({expression}) / {len(tensors)}" if isinstance(layer, Average) else f"x = {expression}",))
+
+
+def multiply(layer: Multiply, row: Row) -> Part:
+    """Keras's Multiply reads a masked step as 1 (Keras's _apply_merge_op_and_or_mask)."""
+    if not row.masked:
+        return arithmetic_merge(layer, row)
+    return Part(None, (f"x = masked_multiply([{', '.join(_arguments(row))}], [{', '.join(_masks(row))}])",),
+                custom="Keras's Multiply of masked tensors", helpers=("masked_multiply",))  # fmt: skip
+
+
+def extremum(layer, row: Row) -> Part:
+    """Maximum and Minimum: where one tensor is masked, the other's value is taken."""
+    function, tensors = EXTREMA[type(layer)], _arguments(row)
+    if row.masked:
+        line = f"x = masked_extremum({function}, [{', '.join(tensors)}], [{', '.join(_masks(row))}])"
+        return Part(None, (line,), custom=f"Keras's {layer.keras_type} of masked tensors",
+                    helpers=("masked_extremum",))  # fmt: skip
+    expression = tensors[0]
+    for tensor in tensors[1:]:
+        expression = f"{function}({expression}, {tensor})"
+    return Part(None, (f"x = {expression}",))
 
 
 def concatenate(layer: Concatenate, row: Row) -> Part:
@@ -511,11 +524,11 @@ def attention(layer: Attention, row: Row) -> Part:
     if row.masked:
         arguments += ["query_mask=mask0", "value_mask=mask1"]
     options = [f'"{layer.score_mode}"']
-    if layer.use_scale:
-        options += ["use_scale=True"] + ([f"features={row.input_shape[0][-1]}"] if isinstance(layer, AdditiveAttention)
-                                         else [])  # fmt: skip
+    weights = layer.weights(row.input_shape, "torch")
+    if layer.use_scale:  # a scale of one number, or one per feature (AdditiveAttention's)
+        options += ["use_scale=True"] + [f"features={size}" for size in weights[0].shape]
     return Part(f"KerasAttention({', '.join(options)})", (f"x = {{m}}({', '.join(arguments)})",),
-                tuple(layer.weights(row.input_shape, "torch")), convert=lambda arrays: _named(layer, row, arrays),
+                tuple(weights), convert=lambda arrays: _named(layer, row, arrays),
                 custom=f"Keras's {layer.keras_type} (nn.MultiheadAttention is another computation)",
                 helpers=("KerasAttention",))  # fmt: skip
 
@@ -613,7 +626,8 @@ PARTS: dict[type[Layer], Callable[..., Part]] = {
     Flatten: flatten, RepeatVector: repeat_vector, BatchNormalization: batch_normalization,
     LayerNormalization: layer_normalization, Activation: activation, Masking: masking,
     Dropout: dropout, SpatialDropout1D: spatial_dropout1d, GaussianNoise: gaussian_noise,
-    Add: merge, Subtract: merge, Multiply: merge, Average: merge, Maximum: merge, Minimum: merge,
+    Add: arithmetic_merge, Subtract: arithmetic_merge, Average: arithmetic_merge, Multiply: multiply,
+    Maximum: extremum, Minimum: extremum,
     Concatenate: concatenate, Dot: dot, Attention: attention, AdditiveAttention: attention,
     MultiHeadAttention: multi_head_attention, Reshape: reshape, Permute: permute, ReLU: relu, ELU: elu,
     LeakyReLU: leaky_relu_layer, PReLU: prelu, Softmax: softmax_layer,

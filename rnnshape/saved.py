@@ -594,7 +594,7 @@ def _program(graph: Graph) -> str:
         return [(row.name, row.type, row.connected_to) for row in summary.rows]
 
     expected = layout(infer_graph(graph))
-    for automatic in (_automatic_names(graph), ()):
+    for automatic in (automatic_names(graph), ()):
         text = program_text(graph, automatic)
         try:
             if layout(infer_graph(parse_program(text))) == expected:
@@ -604,7 +604,7 @@ def _program(graph: Graph) -> str:
     return program_text(graph)
 
 
-def _automatic_names(graph: Graph) -> list[str]:
+def automatic_names(graph: Graph) -> list[str]:
     """For each layer, the name Keras would give it in a fresh session when the
     layers before it keep theirs (a layer given its name takes no count)."""
     counters: dict[str, int] = {}
