@@ -764,8 +764,7 @@ def _graph_forward(summary: Summary, attributes: dict[str, str]) -> tuple[list[s
         lines, calls, used = [], [], set()
 
         def tensor(ref) -> str:
-            name = names.get(ref.call, "_")
-            return name if len(summary.nodes[ref.call].outputs) == 1 else f"{name}[{ref.output}]"
+            return _tensor(summary, names, ref)
 
         for number, node in enumerate(summary.nodes):
             if not computed[number] or number in inputs:
@@ -804,10 +803,15 @@ def _graph_forward(summary: Summary, attributes: dict[str, str]) -> tuple[list[s
         if computed[number] and (node.operation is None or number in needed):
             names[number] = _local_name(node.name, taken)
     lines, calls, _ = walk(names)
-    outputs = [names[ref.call] if len(summary.nodes[ref.call].outputs) == 1 else f"{names[ref.call]}[{ref.output}]"
-               for ref in summary.outputs]  # fmt: skip
-    lines.append(f"return {', '.join(outputs)}")
+    lines.append(f"return {', '.join(_tensor(summary, names, ref) for ref in summary.outputs)}")
     return [names[ref.call] for ref in summary.inputs], lines, calls
+
+
+def _tensor(summary: Summary, names: dict[int, str], ref) -> str:
+    """A tensor in forward: its node's variable, indexed where the node has
+    several outputs ('_' while the variables are not named yet)."""
+    name = names.get(ref.call, "_")
+    return name if len(summary.nodes[ref.call].outputs) == 1 else f"{name}[{ref.output}]"
 
 
 def _literal(value: object) -> object:
