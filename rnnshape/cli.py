@@ -167,8 +167,13 @@ def stack_options(command):
                      shell_complete=_complete_file,
                      help="Read the specs from FILE ('-' for stdin); '#' starts a comment."),
         click.option("--from", "model_path", metavar="MODEL", shell_complete=_complete_file,
-                     help="Read the model from a saved Keras model (.keras, or the JSON of model.to_json()) "
-                     "instead of SPECs."),
+                     help="Read the model from a saved Keras model (.keras, or the JSON of model.to_json()), "
+                     "or from the Keras code that builds it (FILE.py, read without running it), instead of SPECs."),
+        click.option("-D", "--define", "defines", metavar="NAME=VALUE", multiple=True,
+                     help="With --from FILE.py: the value of a name the code computes from data "
+                     "(-D vocab_size=20000); repeatable."),
+        click.option("--model", "model_variable", metavar="NAME",
+                     help="With --from FILE.py: the variable of the model to read (default: the last model built)."),
         click.option("--name", help="Model name (default: sequential for a stack, functional for a program, or "
                      "the saved model's)."),
     ]  # fmt: skip
@@ -208,7 +213,7 @@ def stack_options(command):
               help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
-def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, fmt, as_json, convention,
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, fmt, as_json, convention,
             dtype, details, expand, show_trainable, run_forward, weights_path, save_weights, input_data, save_output,
             seed, max_memory):  # fmt: skip
     """Print the summary Keras would print for a stack of layer SPECs.
@@ -234,7 +239,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     given = [option for option, value in run_options.items() if value is not None]
     if given and not run_forward:
         raise InputError(f"{given[0]} is an option of --run: add --run")
-    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
+                         model_variable)
     result = infer_graph(graph, "torch" if convention == "pytorch" else "keras", name)  # the JSON's word
     run = _run(result, dtype, seed or 0, run_options, show_progress=fmt != "json",
                details=details) if run_forward else None  # fmt: skip
@@ -280,7 +286,7 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
               "would initialise the model with (drawn with --seed).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the initial weights --save-weights writes "
               "without --weights (default: 0).")
-def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, framework, output_path,
+def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, framework, output_path,
          weights_path, save_weights, seed):  # fmt: skip
     """Print a runnable Python module whose build_model() returns the model:
     with --framework keras, a Keras 3 model whose model.summary() shows the
@@ -294,7 +300,8 @@ def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     if save_weights is None and (weights_path is not None or seed is not None):
         raise InputError(f"{'--weights' if weights_path is not None else '--seed'} is an option of "
                          "--save-weights: add --save-weights OUT.npz")  # fmt: skip
-    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
+                         model_variable)
     summary = infer_graph(graph, name=name)
     files = []
     if output_path is not None:
@@ -344,7 +351,8 @@ def _state_writer(summary, weights_path, seed):
 @stack_options
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON: per weight its name, shape, count and "
               "trainability, per layer the formula of its count.")
-def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, as_json):
+def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name,
+            as_json):  # fmt: skip
     """Explain each layer of a stack: its weights and why they add up to its
     parameter count (kernel (10, 3) = 30 + recurrent_kernel (3, 3) = 9 +
     bias (3,) = 3 → 42), what it computes, how its output shape follows from
@@ -353,7 +361,8 @@ def explain(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
     from .explain import explain as explanation
     from .explain import render_explain
 
-    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
+                         model_variable)
     document = explanation(infer_graph(graph, name=name))
     if as_json:
         import json
@@ -417,7 +426,7 @@ Examples:
               help="Write the picture to FILE (.svg, .dot or .gv, .mmd) instead of stdout.")
 @click.option("--expand", is_flag=True, help="Draw the layers inside Bidirectional and TimeDistributed.")
 @click.option("--unroll", is_flag=True, help="Draw each recurrent layer unrolled over its timesteps.")
-def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, name, fmt, output_path, expand,
+def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, fmt, output_path, expand,
          unroll):  # fmt: skip
     """Draw the model as plot_model(show_shapes=True, show_layer_names=True,
     show_trainable=True) does: a box per layer, top to bottom, with its name,
@@ -429,7 +438,8 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     fmt = fmt.lower() if fmt else None
     if output_path is not None:
         fmt = output_format(output_path, fmt)
-    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name)
+    graph, name = _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
+                         model_variable)
     summary = infer_graph(graph, name=name)
     if output_path is not None:
         from .files import check_destinations
@@ -444,25 +454,62 @@ def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, 
     write_files([("-o", output_path, lambda handle: handle.write(text.encode("utf-8")))])
 
 
-@main.command(name="spec", short_help="A saved Keras model as one command line.")
+@main.command(name="spec", short_help="A saved Keras model, or Keras code, as one command line.")
 @click.option("--from", "model_path", metavar="MODEL", required=True, shell_complete=_complete_file,
-              help="A saved Keras model: a .keras file, or the JSON of model.to_json().")
-def spec_command(model_path):
-    """Print the one-line equivalent of a saved Keras model: its input options,
-    then its specs (name= where a name is not the automatic one), so that
+              help="A saved Keras model (a .keras file, or the JSON of model.to_json()), or the Keras code that "
+              "builds one (FILE.py, read without running it).")
+@click.option("-D", "--define", "defines", metavar="NAME=VALUE", multiple=True,
+              help="With --from FILE.py: the value of a name the code computes from data; repeatable.")
+@click.option("--model", "model_variable", metavar="NAME",
+              help="With --from FILE.py: the variable of the model to read (default: the last model built).")
+@click.option("-i", "--input", "input_text", metavar="T,D",
+              help="With --from FILE.py: the input shape, where the code gives none.")
+def spec_command(model_path, defines, model_variable, input_text):
+    """Print the one-line equivalent of a saved Keras model, or of the Keras
+    code that builds one: its input options, then its specs (name= where a
+    name is not the automatic one), or the program of a graph, so that
     `rnnshape summary $(rnnshape spec --from MODEL)` shows the same figures.
     """
     from .saved import read_model, spec_line
 
-    click.echo(spec_line(read_model(model_path)))
+    if not _is_code(model_path):
+        if defines or model_variable or input_text:
+            raise InputError("-D, --model and -i are for --from FILE.py, the Keras code of a model")
+        click.echo(spec_line(read_model(model_path)))
+        return
+    graph, name = _model_from_code((), None, input_text, None, None, None, model_path, None, defines, model_variable)
+    click.echo(spec_line(_named(graph, name)))
 
 
-def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name):
+def _named(graph, name):
+    """A graph read from code as a saved model is (a SavedModel): every layer
+    with the name Keras gives it."""
+    from .saved import SavedModel
+    from .shapes import infer_graph
+
+    summary = infer_graph(graph, name=name)
+    names = [None] * len(graph.layers)
+    for call, node in zip(graph.calls, summary.nodes[: len(graph.calls)]):
+        names[call.layer] = names[call.layer] or node.name
+    layers = tuple(spec.replace(name=given or spec.name) for spec, given in zip(graph.layers, names))
+    if graph.sequential:
+        source = layers[0].layer
+        return SavedModel(summary.model, tuple(source.shape), source.batch, layers[1:])
+    return SavedModel(summary.model, (), None, (), graph=graph.replace(layers=layers))
+
+
+def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
+                         model_variable):
     """(the model's graph, its name): from a program, from SPECs and the input
     options, or from a saved model (--from)."""
     from .graph import looks_like_program, parse_program
     from .shapes import stack_graph
 
+    if model_path is not None and _is_code(model_path):
+        return _model_from_code(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name,
+                                defines, model_variable)  # fmt: skip
+    if defines or model_variable:
+        raise InputError(f"{'-D' if defines else '--model'} is for --from FILE.py, the Keras code of a model")
     if model_path is not None:
         given = [option for option, value in (("SPEC", specs), ("-f", spec_file), ("-i", input_text),
                                               ("-t", timesteps), ("-d", input_dim), ("-b", batch)) if value]  # fmt: skip
@@ -484,6 +531,58 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
     stack = parse(text, comments=from_file)  # on the command line '#' is an ordinary character
     dims = _input_shape(input_text, timesteps, input_dim, isinstance(stack[0].layer, Embedding))
     return stack_graph(stack, dims, batch), name
+
+
+def _is_code(path: str) -> bool:
+    """Whether --from names Keras code (a .py file, or '-': code on stdin) rather than a saved model."""
+    return path == "-" or path.lower().endswith(".py")
+
+
+def _model_from_code(specs, spec_file, input_text, timesteps, input_dim, batch, path, name, defines, variable):
+    """(graph, name) of the model the Keras code at ``path`` builds, read without running it."""
+    from .pycode import MAX_BYTES, read_code
+
+    given = [option for option, value in (("SPEC", specs), ("-f", spec_file)) if value]
+    if given:
+        raise InputError(f"--from reads the layers from the code: leave out {given[0]}")
+    dims = None
+    if input_text is not None or timesteps is not None or input_dim is not None:
+        dims = _input_shape(input_text, timesteps, input_dim, True)
+    where = "stdin" if path == "-" else f"'{printable(path)}'"
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise InputError(f"the code in {where} is longer than {MAX_BYTES // 1000:,} kB, the limit (a model "
+                             "file takes a few kB)")  # fmt: skip
+        source = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"cannot read the code in {where}: it is not UTF-8 text") from None
+    except OSError as error:
+        raise InputError(f"cannot read the code in {where}: {error.strerror or error}") from None
+    graph, model_name = read_code("<stdin>" if path == "-" else path, source, _defines(defines), variable, dims,
+                                  batch)  # fmt: skip
+    return graph, name or model_name
+
+
+def _defines(texts: tuple[str, ...]) -> dict:
+    """-D NAME=VALUE: a Python literal (20000, 0.5, (10, 5), None), else the text itself."""
+    import ast
+
+    values = {}
+    for text in texts:
+        name, equals, value = text.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise InputError(f"-D '{printable(text)[:60]}': write NAME=VALUE, for example -D vocab_size=20000")
+        try:
+            values[name] = ast.literal_eval(value.strip()) if len(value) < 1000 else value
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            values[name] = value
+    return values
 
 
 def _check_spec_arguments(specs: tuple[str, ...], input_text: str | None) -> None:

@@ -1,0 +1,277 @@
+"""Keras code in: `--from FILE.py` reads the model a file builds, without running it
+(rnnshape/pycode.py). What a file builds is checked against rnnshape's own
+reading of the same model as specs or a program (itself checked against Keras)."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rnnshape.cli import main
+
+TUTORIAL = """\
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import SimpleRNN, Bidirectional
+
+timesteps = 10
+input_dim = 5
+hidden_units = 8
+
+model = Sequential()
+model.add(Bidirectional(SimpleRNN(hidden_units, return_sequences=True), input_shape=(timesteps, input_dim)))
+model.add(Bidirectional(SimpleRNN(hidden_units, return_sequences=True)))
+model.add(Bidirectional(SimpleRNN(hidden_units, return_sequences=True)))
+model.add(Bidirectional(SimpleRNN(hidden_units, return_sequences=True)))
+model.summary()
+"""
+
+SEQ2SEQ = """\
+import keras
+
+num_encoder_tokens = 71
+num_decoder_tokens = 93
+latent_dim = 256
+
+encoder_inputs = keras.Input(shape=(None, num_encoder_tokens))
+encoder = keras.layers.LSTM(latent_dim, return_state=True)
+encoder_outputs, state_h, state_c = encoder(encoder_inputs)
+encoder_states = [state_h, state_c]
+decoder_inputs = keras.Input(shape=(None, num_decoder_tokens))
+decoder_lstm = keras.layers.LSTM(latent_dim, return_sequences=True, return_state=True)
+decoder_outputs, _, _ = decoder_lstm(decoder_inputs, initial_state=encoder_states)
+decoder_dense = keras.layers.Dense(num_decoder_tokens, activation="softmax")
+decoder_outputs = decoder_dense(decoder_outputs)
+model = keras.Model([encoder_inputs, decoder_inputs], decoder_outputs)
+
+encoder_model = keras.Model(encoder_inputs, encoder_states)
+decoder_state_input_h = keras.Input(shape=(latent_dim,))
+decoder_state_input_c = keras.Input(shape=(latent_dim,))
+decoder_states_inputs = [decoder_state_input_h, decoder_state_input_c]
+decoder_outputs, state_h, state_c = decoder_lstm(decoder_inputs, initial_state=decoder_states_inputs)
+decoder_outputs = decoder_dense(decoder_outputs)
+decoder_model = keras.Model([decoder_inputs] + decoder_states_inputs, [decoder_outputs, state_h, state_c])
+"""
+
+
+def cli(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin, env={"COLUMNS": "80"})
+
+
+def from_code(tmp_path, source: str, *options: str, name: str = "model.py"):
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    return cli("summary", "--from", str(path), *options)
+
+
+def json_of(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def bad(result, *words: str) -> str:
+    assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.stderr, result.output
+    for word in words:
+        assert word in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_the_tutorials_deep_bidirectional_model_is_its_spec(tmp_path):
+    result = from_code(tmp_path, TUTORIAL)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == cli("summary", "-i", "10,5", "bi:simple:8:seq " * 4).stdout
+
+
+@pytest.mark.parametrize("imports, prefix, sequential", [
+    ("from tensorflow.keras.layers import LSTM, Dense\nfrom tensorflow.keras.models import Sequential", "",
+     "Sequential"),
+    ("from keras import layers\nfrom keras import Sequential", "layers.", "Sequential"),
+    ("import keras.layers as L\nimport keras", "L.", "keras.Sequential"),
+    ("import tensorflow as tf", "tf.keras.layers.", "tf.keras.Sequential"),
+    ("from tensorflow import keras", "keras.layers.", "keras.models.Sequential"),
+    ("from keras.layers import *\nfrom keras.models import *", "", "Sequential"),
+])  # fmt: skip
+def test_every_import_style_reads_the_same_model(tmp_path, imports, prefix, sequential):
+    source = (f"{imports}\nmodel = {sequential}([\n    {prefix}LSTM(16, return_sequences=True, input_shape=(20, 3)),"
+              f"\n    {prefix}LSTM(8),\n    {prefix}Dense(1, activation='sigmoid'),\n])\n")  # fmt: skip
+    assert json_of(from_code(tmp_path, source, "--json")) == json_of(
+        cli("summary", "-i", "20,3", "lstm:16:seq lstm:8 dense:1:act=sigmoid", "--json"))
+
+
+def test_keras_2_spellings_give_the_input_shape(tmp_path):
+    """batch_input_shape=, input_dim= with input_length=, as the chapter writes them."""
+    batch = "from keras.models import Sequential\nfrom keras.layers import SimpleRNN\nmodel = Sequential()\n" \
+            "model.add(SimpleRNN(3, batch_input_shape=(8, 2, 10), return_sequences=True))\n"  # fmt: skip
+    assert json_of(from_code(tmp_path, batch, "--json")) == json_of(cli("summary", "-i", "2,10", "-b", "8",
+                                                                        "simple:3:seq", "--json"))  # fmt: skip
+    lengths = batch.replace("batch_input_shape=(8, 2, 10)", "input_length=2, input_dim=10")
+    assert json_of(from_code(tmp_path, lengths, "--json")) == json_of(cli("summary", "-i", "2,10", "simple:3:seq",
+                                                                          "--json"))  # fmt: skip
+
+
+def test_loops_functions_fstrings_and_keyword_dicts(tmp_path):
+    source = """\
+from keras import layers, Sequential, Input
+
+UNITS = [64, 32]
+options = {"return_sequences": True}
+
+def build_model(vocab, depth=2, name="tagger"):
+    model = Sequential(name=name)
+    model.add(Input(shape=(None,), dtype="int32"))
+    model.add(layers.Embedding(vocab, 16, mask_zero=True))
+    for number, units in enumerate_units(depth):
+        model.add(layers.Bidirectional(layers.LSTM(units, **options), name=f"encoder_{number}"))
+    if depth > 1:
+        model.add(layers.TimeDistributed(layers.Dense(vocab // 100, activation="softmax")))
+    return model
+
+def enumerate_units(depth):
+    pairs = []
+    for number in range(depth):
+        pairs.append((number, UNITS[number % len(UNITS)]))
+    return pairs
+
+model = build_model(30_000)
+"""
+    with pytest.raises(AssertionError):  # list.append is a method rnnshape does not read
+        json_of(from_code(tmp_path, source, "--json"))
+    source = source.replace("""    pairs = []
+    for number in range(depth):
+        pairs.append((number, UNITS[number % len(UNITS)]))
+    return pairs""", """    return [(number, UNITS[number % len(UNITS)]) for number in range(depth)]""")
+    bad(from_code(tmp_path, source), "ListComp")
+    source = source.replace("""    return [(number, UNITS[number % len(UNITS)]) for number in range(depth)]""",
+                            """    return ((0, UNITS[0]), (1, UNITS[1]))[:depth]""")
+    read = from_code(tmp_path, source)
+    expected = cli("summary", "-i", "None", "--name", "tagger", "embedding:30000:16:mask_zero "
+                   "bi:lstm:64:seq:name=encoder_0 bi:lstm:32:seq:name=encoder_1 td:dense:300:act=softmax")
+    assert read.exit_code == 0 and read.stdout == expected.stdout
+
+
+def test_a_functional_seq2seq_and_the_model_a_variable_holds(tmp_path):
+    program = ("enc = input:None,71; _, h, c = lstm:256:state(enc); dec = input:None,93; "
+               "d, _, _ = lstm:256:seq:state(dec, init=[h, c]); out = dense:93:act=softmax(d)")  # fmt: skip
+    training = from_code(tmp_path, SEQ2SEQ, "--model", "model")
+    assert training.exit_code == 0 and training.stdout == cli("summary", program).stdout
+    last = from_code(tmp_path, SEQ2SEQ)  # the last model built: Keras names it functional_2
+    assert last.exit_code == 0 and 'Model: "functional_2"' in last.stdout
+    assert "lstm_1[1][0]" in last.stdout or "input_layer_2[0][0]" in last.stdout
+    bad(from_code(tmp_path, SEQ2SEQ, "--model", "nothing"), "no model held by 'nothing'", "decoder_model")
+
+
+def test_spec_prints_the_code_as_rnnshapes_notation(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(TUTORIAL)
+    result = cli("spec", "--from", str(path))
+    assert result.exit_code == 0 and result.stdout == "-i 10,5 " + "bi:simple:8:seq " * 3 + "bi:simple:8:seq\n"
+    path.write_text(SEQ2SEQ)
+    program = cli("spec", "--from", str(path), "--model", "model")
+    assert program.exit_code == 0 and program.stdout.startswith("# model functional:")
+    again = cli("summary", "-f", "-", "--name", "functional", stdin=program.stdout)
+    assert again.exit_code == 0 and again.stdout == from_code(tmp_path, SEQ2SEQ, "--model", "model").stdout
+
+
+def test_a_value_from_data_is_given_with_d(tmp_path):
+    source = ("import keras\nvocab_size = len(tokenizer.word_index) + 1\nmodel = keras.Sequential([\n"
+              "    keras.layers.Embedding(vocab_size, 8),\n    keras.layers.LSTM(4),\n])\n")  # fmt: skip
+    error = bad(from_code(tmp_path, source, "-i", "20"), "model.py:2:18: 'tokenizer' is a value rnnshape cannot know",
+                "-D")  # fmt: skip
+    assert "^^^^^^^^^" in error
+    read = json_of(from_code(tmp_path, source, "-i", "20", "-D", "vocab_size=20000", "--json"))
+    assert read == json_of(cli("summary", "-i", "20", "embedding:20000:8 lstm:4", "--json"))
+
+
+def test_a_sequential_without_an_input_shape_takes_it_from_the_options(tmp_path):
+    source = "import keras\nmodel = keras.Sequential([keras.layers.GRU(4), keras.layers.Dense(1)])\n"
+    bad(from_code(tmp_path, source), "gives no input shape", "-i")
+    assert json_of(from_code(tmp_path, source, "-i", "7,3", "--json")) == json_of(
+        cli("summary", "-i", "7,3", "gru:4 dense:1", "--json"))
+    shaped = source.replace("GRU(4)", "GRU(4, input_shape=(7, 3))")
+    assert from_code(tmp_path, shaped, "-i", "7,3").exit_code == 0  # they agree
+    bad(from_code(tmp_path, shaped, "-i", "8,3"), "gives the input shape 7,3")
+
+
+@pytest.mark.parametrize("line, words", [
+    ("keras.layers.LSTM(8, time_major=True)", ["time_major", "does not model"]),
+    ("keras.layers.Dense(4, lora_rank=2)", ["lora_rank"]),
+    ("keras.layers.Lambda(lambda x: x)", ["Lambda", "does not model"]),
+    ("keras.layers.ConvLSTM1D(4, 3)", ["ConvLSTM1D"]),
+    ("MyLayer(4)", ["'MyLayer' is a value rnnshape cannot know"]),
+])  # fmt: skip
+def test_what_rnnshape_does_not_model_is_refused_by_name(tmp_path, line, words):
+    source = f"import keras\nmodel = keras.Sequential([keras.Input((5, 3)), {line}])\n"
+    bad(from_code(tmp_path, source), "model.py:2:", *words)
+
+
+@pytest.mark.parametrize("source, words", [
+    ("while True:\n    pass\n", ["a while loop"]),
+    ("for i in range(10**8):\n    pass\n", ["more than 100,000"]),
+    ("def f(n):\n    return f(n + 1)\nf(0)\n", ["nested more than 50 deep"]),
+    ("x = [0] * 10**9\n", ["more than 100,000 elements"]),
+    ("eval('1')\n", ["'eval' is a value rnnshape cannot know"]),
+    ("exec('import os')\n", ["'exec'"]),
+    ("__import__('os').system('touch owned')\n", ["'__import__'"]),
+    ("().__class__.__bases__[0].__subclasses__()\n", ["__class__"]),
+    ("import os\nos.system('touch owned')\n", ["os.system()"]),
+    ("class Custom(keras.layers.Layer):\n    pass\n", ["a class of the file's own"]),
+    ("f = lambda: 1\n", ["a lambda"]),
+    ("x = (\n", ["not Python"]),
+    ("x = 2 ** 10 ** 10\n", ["power too large"]),
+    ("x = f'{1:>100000000}'\n", ["width too large"]),
+    ("x = '%0100000000d' % 1\n", ["width too large"]),
+    ("x = 'ab' * 10**8\n", ["more than 100,000 elements"]),
+    ("for i in range(1000):\n    for j in range(1000):\n        x = i * j\n", ["more than 200,000 steps"]),
+    ("x = 1\n", ["builds no Keras model"]),
+])  # fmt: skip
+def test_hostile_files_are_refused_in_bounded_time_and_nothing_they_ask_for_happens(tmp_path, monkeypatch, source,
+                                                                                     words):
+    monkeypatch.chdir(tmp_path)
+    bad(from_code(tmp_path, "import keras\n" + source), *words)
+    assert not (tmp_path / "owned").exists()
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path):
+    bad(from_code(tmp_path, "x = 1\n" * 1_000_000), "longer than 1,000 kB")
+
+
+def test_code_on_stdin_and_the_options_that_go_with_it():
+    assert cli("summary", "--from", "-", stdin=TUTORIAL).stdout == cli("summary", "-i", "10,5",
+                                                                        "bi:simple:8:seq " * 4).stdout  # fmt: skip
+    bad(cli("summary", "-i", "10,5", "lstm:4", "-D", "a=1"), "-D is for --from FILE.py")
+    bad(cli("summary", "-i", "10,5", "lstm:4", "--model", "m"), "--model is for --from FILE.py")
+    bad(cli("summary", "--from", "-", "lstm:4", stdin=TUTORIAL), "leave out SPEC")
+    bad(cli("summary", "--from", "-", "-D", "2x=1", stdin=TUTORIAL), "write NAME=VALUE")
+
+
+def test_every_command_reads_code(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(SEQ2SEQ)
+    for command in (["code", "--framework", "keras"], ["code", "--framework", "pytorch"], ["plot"], ["explain"],
+                    ["summary", "--details"]):  # fmt: skip
+        result = cli(*command, "--from", str(path), "--model", "model")
+        assert result.exit_code == 0 and result.stdout, (command, result.stderr)
+
+
+SNIPPETS = st.sampled_from(["import keras", "from keras import layers", "x = 3", "x = x + 1", "model = keras.Sequential()",
+                            "model.add(layers.LSTM(x))", "model.add(keras.layers.Dense(2))", "y = keras.Input((4, 2))",
+                            "z = layers.GRU(3)(y)", "m = keras.Model(y, z)", "for i in range(3):", "    x = i",
+                            "if x:", "def f(a):", "    return a * 2", "x = f(x)", "x = [x, x]", "x = (", ")",
+                            "x = undefined", "model.add(layers.Embedding(10, x))", "w = layers.LSTM(2)(z)",
+                            "x = f'{x}'", "x = {'a': x}", "x = x['a']", "x, q = x", "break", "return x"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(SNIPPETS, max_size=12), st.text(string.printable, max_size=30))
+def test_random_files_end_in_a_model_or_one_message(lines, noise):
+    """Random model-building files, and a random line among them: exit 0, or 2
+    with one message; never a traceback."""
+    source = "\n".join(lines + [noise])
+    result = cli("summary", "--from", "-", "-i", "4,2", stdin=source)
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.stdout == "" and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
