@@ -152,7 +152,7 @@ class _Continue(Exception):
 
 
 BUILTINS = {"range", "len", "int", "float", "str", "bool", "min", "max", "abs", "round", "sum", "tuple", "list",
-            "dict", "print"}  # fmt: skip
+            "dict", "print", "enumerate", "zip", "reversed"}  # fmt: skip
 
 
 class Reader:
@@ -353,9 +353,37 @@ class Reader:
             return self.attribute(node, scope)
         if isinstance(node, ast.Call):
             return self.call(node, scope)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            return self.comprehension(node, node.generators, scope)
         if isinstance(node, ast.Lambda):
             raise self.error(node, "a lambda", "rnnshape reads Keras's own layers: a Lambda layer cannot be read")
         raise self.error(node, f"a {type(node).__name__} expression, which rnnshape does not read")
+
+    def comprehension(self, node: ast.ListComp | ast.GeneratorExp, generators: list, scope: dict) -> list:
+        """[ELEMENT for TARGET in ITEMS if TEST ...], its names local to it, as in Python 3."""
+        results: list = []
+        local = _Scope({}, scope)
+
+        def loop(level: int) -> None:
+            if level == len(generators):
+                results.append(self.expression(node.elt, local))
+                if len(results) > MAX_ITEMS:
+                    raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
+                return
+            generator = generators[level]
+            if generator.is_async:
+                raise self.error(node, "an async comprehension")
+            items = self.expression(generator.iter, local)
+            if not isinstance(items, (list, tuple, range, str, dict)):
+                raise self.error(generator.iter, "a comprehension over a value that is not a range, list or tuple")
+            for item in items:
+                self.step(node)
+                self.assign(generator.target, item, local)
+                if all(self.expression(test, local) for test in generator.ifs):
+                    loop(level + 1)
+
+        loop(0)
+        return results
 
     def name(self, node: ast.Name, scope: dict) -> Any:
         for names in (scope, self.globals):
@@ -471,7 +499,8 @@ class Reader:
         value = self.expression(node.value, scope)
         if isinstance(value, Namespace):
             return self.attribute_of(value, node.attr, node)
-        if isinstance(value, (SequentialModel, FunctionalModel)):
+        if isinstance(value, (SequentialModel, FunctionalModel)) or (
+                isinstance(value, list) and node.attr in ("append", "extend")):
             return Method(value, node.attr)
         raise self.error(node, f".{node.attr} of a {_kind_of(value)}, which rnnshape does not read")
 
@@ -527,6 +556,13 @@ class Reader:
                              "rnnshape reads Keras's layers and models, and the file's own functions")
         raise self.error(node.func, f"a call of a {_kind_of(callee)}")
 
+    def iterable(self, node: ast.AST, value: Any) -> list | tuple | range | str:
+        if isinstance(value, dict):
+            return list(value)
+        if not isinstance(value, (list, tuple, range, str)):
+            raise self.error(node, f"a {_kind_of(value)} where a list, tuple or range is needed")
+        return value
+
     def builtin(self, node: ast.Call, name: str, arguments: list, keywords: dict) -> Any:
         if keywords and name not in ("dict", "round", "min", "max"):
             raise self.error(node, f"{name}() with keyword arguments")
@@ -547,7 +583,13 @@ class Reader:
                 return {"min": min, "max": max, "sum": sum, "abs": abs, "round": round, "int": int, "float": float,
                         "str": str, "bool": bool}[name](*arguments, **keywords)  # fmt: skip
             if name in ("tuple", "list"):
-                return {"tuple": tuple, "list": list}[name](*arguments)
+                return {"tuple": tuple, "list": list}[name](*(self.iterable(node, value) for value in arguments))
+            if name == "enumerate":
+                return list(enumerate(self.iterable(node, arguments[0]), *arguments[1:]))
+            if name == "zip":
+                return list(zip(*(self.iterable(node, value) for value in arguments)))
+            if name == "reversed":
+                return list(reversed(self.iterable(node, arguments[0])))
             if name == "dict":
                 return dict(*arguments, **keywords)
         except (TypeError, ValueError, IndexError, OverflowError) as error:
@@ -688,6 +730,14 @@ class Reader:
 
     def method(self, node: ast.Call, method: Method, arguments: list, keywords: dict) -> Any:
         model = method.target
+        if isinstance(model, list):  # append and extend: a list of layers or sizes built in a loop
+            if len(arguments) != 1 or keywords:
+                raise self.error(node, f"{method.name}() takes one value")
+            added = [arguments[0]] if method.name == "append" else list(self.iterable(node, arguments[0]))
+            if len(model) + len(added) > MAX_ITEMS:
+                raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
+            model.extend(added)
+            return None
         if isinstance(model, SequentialModel) and method.name == "add":
             if len(arguments) != 1 or keywords:
                 raise self.error(node, "add() takes one layer")

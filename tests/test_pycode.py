@@ -138,15 +138,17 @@ def enumerate_units(depth):
 
 model = build_model(30_000)
 """
-    with pytest.raises(AssertionError):  # list.append is a method rnnshape does not read
-        json_of(from_code(tmp_path, source, "--json"))
-    source = source.replace("""    pairs = []
+    comprehension = source.replace("""    pairs = []
     for number in range(depth):
         pairs.append((number, UNITS[number % len(UNITS)]))
-    return pairs""", """    return [(number, UNITS[number % len(UNITS)]) for number in range(depth)]""")
-    bad(from_code(tmp_path, source), "ListComp")
-    source = source.replace("""    return [(number, UNITS[number % len(UNITS)]) for number in range(depth)]""",
-                            """    return ((0, UNITS[0]), (1, UNITS[1]))[:depth]""")
+    return pairs""", """    return [(number, UNITS[number % len(UNITS)]) for number in range(depth) if number < 9]""")
+    enumerated = source.replace("""    pairs = []
+    for number in range(depth):
+        pairs.append((number, UNITS[number % len(UNITS)]))
+    return pairs""", """    return list(enumerate(UNITS))[:depth]""")
+    assert len({source, comprehension, enumerated}) == 3
+    for text in (comprehension, enumerated):
+        assert from_code(tmp_path, text).stdout == from_code(tmp_path, source).stdout
     read = from_code(tmp_path, source)
     expected = cli("summary", "-i", "None", "--name", "tagger", "embedding:30000:16:mask_zero "
                    "bi:lstm:64:seq:name=encoder_0 bi:lstm:32:seq:name=encoder_1 td:dense:300:act=softmax")
