@@ -16,12 +16,9 @@ model is refused by name, never approximated.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from typing import Any
 
 from .errors import InputError, printable
-from .files import require_regular_file
 from .graph import MAX_CALLS, Call, Graph, Ref
 from .kinds import KINDS, RNN, WRAPPED_KINDS, Bidirectional, InputLayer, Layer, TimeDistributed
 from .spec import FLAGS, LayerSpec, parse_spec
@@ -86,6 +83,11 @@ def read_model(path: str) -> SavedModel:
 
 def read_config(path: str) -> dict:
     """The model's configuration: config.json from a .keras zip, or the JSON file itself."""
+    import json  # here: reading Keras code (pycode) shares this module's layers, not its files
+    import zipfile
+
+    from .files import require_regular_file
+
     require_regular_file(path, "--from")
     try:
         if zipfile.is_zipfile(path):
