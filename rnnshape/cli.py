@@ -521,6 +521,10 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
         return saved.model_graph(), name or saved.name
     _check_spec_arguments(specs, input_text)
     text, from_file = _spec_text(specs, spec_file)
+    from .pycode import looks_like_keras_calls
+
+    if looks_like_keras_calls(text):  # 'LSTM(64, return_sequences=True)': Keras's own spelling
+        return _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name)
     if looks_like_program(text):
         given = [option for option, value in (("-i", input_text), ("-t", timesteps), ("-d", input_dim),
                                               ("-b", batch)) if value]  # fmt: skip
@@ -566,6 +570,22 @@ def _model_from_code(specs, spec_file, input_text, timesteps, input_dim, batch, 
     graph, model_name = read_code("<stdin>" if path == "-" else path, source, _defines(defines), variable, dims,
                                   batch)  # fmt: skip
     return graph, name or model_name
+
+
+def _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name):
+    """(graph, name) of Keras layer calls given as specs, read as the Sequential
+    model of them; a note gives the same model in rnnshape's notation."""
+    from .pycode import keras_calls_source, read_code
+    from .saved import spec_line
+
+    dims = None
+    if input_text is not None or timesteps is not None or input_dim is not None:
+        dims = _input_shape(input_text, timesteps, input_dim, True)
+    graph, model_name = read_code("<specs>", keras_calls_source(text), None, None, dims, batch)
+    graph_name = name or model_name
+    click.echo(f"note: read as Keras code; in rnnshape's notation: {spec_line(_named(graph, graph_name))}",
+               err=True)  # fmt: skip
+    return graph, graph_name
 
 
 def _defines(texts: tuple[str, ...]) -> dict:

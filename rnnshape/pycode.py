@@ -894,6 +894,29 @@ def _text(dims: tuple) -> str:
     return ",".join("None" if dim is None else str(dim) for dim in dims)
 
 
+def looks_like_keras_calls(text: str) -> bool:
+    """Whether spec arguments are Keras layer calls ('LSTM(64, return_sequences=True)')
+    rather than rnnshape's specs: a Keras class name, called. (A program's
+    statements start with a name and '='; a spec holds no parenthesis.)"""
+    import re
+
+    found = re.match(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\(", text)
+    return found is not None and (found[1] in SIGNATURES or found[1] in CELLS or found[1] == "Input")
+
+
+def keras_calls_source(text: str) -> str:
+    """Keras layer calls given as specs, as the file a user would write: one
+    Sequential model of them, every Keras name imported. The calls keep their
+    lines (one per argument), so that a message points into them."""
+    import re
+
+    calls = [line for line in text.splitlines() if line.strip()]
+    if len(calls) == 1:  # several calls in one argument: 'LSTM(8) Dense(1)'
+        calls = re.split(r"(?<=\))\s+(?=(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\s*\()", calls[0])
+    return ("import keras\nimport tensorflow as tf\nfrom keras import layers\nfrom keras.layers import *\n"
+            "from keras.models import *\nmodel = Sequential([\n" + "".join(f"{call},\n" for call in calls) + "])\n")
+
+
 def read_code(path: str, source: str, defines: dict[str, Any] | None = None, model: str | None = None,
               dims: tuple | None = None, batch: int | None = None) -> tuple[Graph, str | None]:
     """The graph of the model ``source`` (the text of ``path``) builds, and its

@@ -277,3 +277,23 @@ def test_random_files_end_in_a_model_or_one_message(lines, noise):
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert result.stdout == "" and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("calls, spec", [
+    (["LSTM(64, return_sequences=True)"], "lstm:64:seq"),
+    (["LSTM(64, return_sequences=True)", "Dense(1, activation='sigmoid')"], "lstm:64:seq dense:1:act=sigmoid"),
+    (["Bidirectional(GRU(8, return_sequences=True)) layers.TimeDistributed(layers.Dense(3))"],
+     "bi:gru:8:seq td:dense:3"),
+    (["keras.layers.SimpleRNN(3)"], "simple:3"),
+])  # fmt: skip
+def test_keras_layer_calls_are_read_as_specs_and_answered_in_rnnshapes_notation(calls, spec):
+    result = cli("summary", "-i", "10,5", *calls)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == cli("summary", "-i", "10,5", spec).stdout
+    assert f"in rnnshape's notation: -i 10,5 {spec}" in result.stderr
+
+
+def test_keras_layer_calls_that_cannot_be_read_are_bad_input():
+    bad(cli("summary", "-i", "10,5", "LSTM(64, bogus=1)"), "LSTM: sets bogus, which rnnshape does not model")
+    bad(cli("summary", "-i", "10,5", "LSTM(64"), "not Python")
+    bad(cli("summary", "LSTM(64)"), "gives no input shape", "-i")
