@@ -5,6 +5,7 @@ reading of the same model as specs or a program (itself checked against Keras)."
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import pytest
@@ -297,3 +298,48 @@ def test_keras_layer_calls_that_cannot_be_read_are_bad_input():
     bad(cli("summary", "-i", "10,5", "LSTM(64, bogus=1)"), "LSTM: sets bogus, which rnnshape does not model")
     bad(cli("summary", "-i", "10,5", "LSTM(64"), "not Python")
     bad(cli("summary", "LSTM(64)"), "gives no input shape", "-i")
+
+
+def model_files() -> list[str]:
+    """Real model files: the documentation's examples and the corpus of public model code."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    paths = sorted((root / "docs" / "examples").glob("*.py")) + sorted((root / "tests" / "fixtures" /
+                                                                          "keras_code").glob("*.py"))  # fmt: skip
+    return [path.read_text(encoding="utf-8") for path in paths]
+
+
+@st.composite
+def mutated_model_files(draw) -> str:
+    """A real model file with a few lines deleted, repeated, swapped or cut, a
+    number changed, or random text put in."""
+    lines = draw(st.sampled_from(model_files())).splitlines()
+    for _ in range(draw(st.integers(1, 4))):
+        if not lines:
+            break
+        place = draw(st.integers(0, len(lines) - 1))
+        change = draw(st.sampled_from(["delete", "repeat", "swap", "cut", "number", "noise"]))
+        if change == "delete":
+            del lines[place]
+        elif change == "repeat":
+            lines.insert(place, lines[place])
+        elif change == "swap":
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[place], lines[other] = lines[other], lines[place]
+        elif change == "cut":
+            lines[place] = lines[place][: draw(st.integers(0, len(lines[place])))]
+        elif change == "number":
+            lines[place] = re.sub(r"\d+", str(draw(st.sampled_from([0, 1, -1, 10**9, 3]))), lines[place], count=1)
+        else:
+            lines.insert(place, draw(st.text(string.printable, max_size=20)))
+    return "\n".join(lines)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mutated_model_files())
+def test_mutated_real_model_files_end_in_a_model_or_one_message(source):
+    result = cli("summary", "--from", "-", "-i", "10,5", "-D", "vocab_size=100", stdin=source)
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert result.stdout == "" and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
