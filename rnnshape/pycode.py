@@ -19,6 +19,7 @@ refuses by name every option rnnshape does not model.
 from __future__ import annotations
 
 import ast
+import bisect
 from typing import Any
 
 from .errors import InputError, printable
@@ -53,6 +54,11 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "Add": (), "Subtract": (), "Multiply": (), "Average": (), "Maximum": (), "Minimum": (), "PReLU": (),
 }  # fmt: skip
 CELLS = {"SimpleRNNCell", "LSTMCell", "GRUCell"}
+# Keras's functional forms of the merges: keras.layers.concatenate([a, b]) makes the layer and calls it.
+MERGE_FUNCTIONS = {"concatenate": "Concatenate", "add": "Add", "subtract": "Subtract", "multiply": "Multiply",
+                   "average": "Average", "maximum": "Maximum", "minimum": "Minimum", "dot": "Dot"}  # fmt: skip
+# Keras 2's argument names Keras 3 renamed.
+KERAS2_ARGUMENTS = {("LeakyReLU", "alpha"): "negative_slope"}
 # Keras's methods of a model that change nothing rnnshape shows: their arguments (data) are not read.
 IGNORED_METHODS = {"compile", "fit", "evaluate", "predict", "summary", "save", "save_weights", "load_weights",
                    "get_weights", "set_weights", "count_params", "to_json", "get_config"}  # fmt: skip
@@ -98,7 +104,7 @@ class LayerObject:
     def entry(self) -> dict:
         """The layer as Keras saves it: class name and config (wrapped layers
         inside; a name where the file gives none, which Keras will choose)."""
-        config = {key: value.entry() if isinstance(value, LayerObject) else value
+        config = {key: value.entry() if isinstance(value, LayerObject) else _as_json(value)
                   for key, value in self.config.items()}  # fmt: skip
         return {"class_name": self.class_name,
                 "config": {**config, "name": self.name or "layer", "trainable": self.trainable}}
@@ -126,6 +132,19 @@ class FunctionalModel:
 class Function:
     def __init__(self, node: ast.FunctionDef, scope: dict):
         self.node, self.scope = node, scope
+
+
+class MergeFunction(Value):
+    def __init__(self, class_name: str):
+        self.class_name = class_name
+
+
+class Unknown(Value):
+    """The result of a function rnnshape does not run (numpy's, a dataset's):
+    an error only where the model needs its value."""
+
+    def __init__(self, node: ast.AST, what: str):
+        self.node, self.what = node, what
 
 
 class Method(Value):
@@ -183,6 +202,18 @@ class Reader:
         message = f"{printable(self.path)}:{line}:{column + 1}: {printable(problem)}\n  {shown}\n  {caret}"
         return CodeError(message + (f"\n{hint}" if hint else ""))
 
+    def known(self, *values: Any) -> None:
+        """Refuse the result of a function rnnshape does not run where its value is needed."""
+        for value in values:
+            if isinstance(value, Unknown):
+                raise self.error(value.node, f"{value.what} computes a value from data, which rnnshape cannot know",
+                                 "give the size the model needs with -D NAME=VALUE, where the file assigns it to "
+                                 "a name (n_features = X.shape[2]: -D n_features=8)")  # fmt: skip
+            if isinstance(value, (list, tuple)):
+                self.known(*value)
+            elif isinstance(value, dict):
+                self.known(*value.values())
+
     def step(self, node: ast.AST) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
@@ -223,6 +254,7 @@ class Reader:
             self.for_(node, scope)
         elif isinstance(node, ast.If):
             test = self.expression(node.test, scope)
+            self.known(test)
             if not isinstance(test, (bool, int, float, str, type(None), tuple, list, dict)):
                 raise self.error(node.test, "an if on a value rnnshape cannot know")
             self.run(node.body if test else node.orelse, scope)
@@ -285,6 +317,7 @@ class Reader:
 
     def for_(self, node: ast.For, scope: dict) -> None:
         items = self.expression(node.iter, scope)
+        self.known(items)
         if isinstance(items, dict):
             items = list(items)
         if not isinstance(items, (list, tuple, range, str)):
@@ -329,6 +362,7 @@ class Reader:
             return self.operate(node, node.op, self.expression(node.left, scope), self.expression(node.right, scope))
         if isinstance(node, ast.UnaryOp):
             value = self.expression(node.operand, scope)
+            self.known(value)
             if isinstance(node.op, ast.Not):
                 return not value
             if not isinstance(value, (int, float)):
@@ -414,6 +448,7 @@ class Reader:
         return key
 
     def operate(self, node: ast.AST, operator: ast.operator, left: Any, right: Any) -> Any:
+        self.known(left, right)
         numbers = (int, float)
         sized = (str, list, tuple)
         try:
@@ -454,6 +489,7 @@ class Reader:
         left = self.expression(node.left, scope)
         for operator, comparator in zip(node.ops, node.comparators):
             right = self.expression(comparator, scope)
+            self.known(left, right)
             try:
                 result = {ast.Eq: lambda: left == right, ast.NotEq: lambda: left != right,
                           ast.Lt: lambda: left < right, ast.LtE: lambda: left <= right,
@@ -471,6 +507,7 @@ class Reader:
         if isinstance(node, ast.Constant):
             return str(node.value)
         value = self.expression(node.value, scope)
+        self.known(value)
         if not isinstance(value, (str, int, float, bool, type(None))):
             raise self.error(node, "an f-string of a value that is not a number or text")
         spec = self.expression(node.format_spec, scope) if node.format_spec is not None else ""
@@ -483,6 +520,7 @@ class Reader:
 
     def subscript(self, node: ast.Subscript, scope: dict) -> Any:
         value = self.expression(node.value, scope)
+        self.known(value)
         if isinstance(node.slice, ast.Slice):
             parts = [self.expression(part, scope) if part is not None else None
                      for part in (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
@@ -497,6 +535,7 @@ class Reader:
 
     def attribute(self, node: ast.Attribute, scope: dict) -> Any:
         value = self.expression(node.value, scope)
+        self.known(value)
         if isinstance(value, Namespace):
             return self.attribute_of(value, node.attr, node)
         if isinstance(value, (SequentialModel, FunctionalModel)) or (
@@ -516,6 +555,8 @@ class Reader:
             return KerasClass(name)
         if name in IGNORED_FUNCTIONS:
             return Builtin("print")
+        if name in MERGE_FUNCTIONS:
+            return MergeFunction(MERGE_FUNCTIONS[name])
         if name[:1].isupper() and len(keras) >= 2:
             raise self.error(node, f"Keras's {name}, which rnnshape does not model",
                              "rnnshape kinds lists the layers it models")
@@ -529,6 +570,8 @@ class Reader:
             return None
         if isinstance(callee, Builtin) and callee.name == "print":
             return None
+        if isinstance(callee, Namespace) and callee.keras is None:  # numpy's, a dataset's: not run
+            return Unknown(node, f"{'.'.join(callee.path)}()")
         arguments = []
         for argument in node.args:
             if isinstance(argument, ast.Starred):
@@ -551,6 +594,11 @@ class Reader:
             return self.layer_call(node, callee, arguments, keywords)
         if isinstance(callee, Method):
             return self.method(node, callee, arguments, keywords)
+        if isinstance(callee, MergeFunction):
+            merge_keywords = {key: value for key, value in keywords.items() if key not in ("inputs",)}
+            tensors = arguments[:1] or [keywords.get("inputs")]
+            layer = self.construct(node, callee.class_name, arguments[1:], merge_keywords)
+            return self.layer_call(node, layer, tensors, {})
         if isinstance(callee, Namespace):
             raise self.error(node.func, f"{'.'.join(callee.path)}(), which rnnshape does not know",
                              "rnnshape reads Keras's layers and models, and the file's own functions")
@@ -564,6 +612,7 @@ class Reader:
         return value
 
     def builtin(self, node: ast.Call, name: str, arguments: list, keywords: dict) -> Any:
+        self.known(arguments, keywords)
         if keywords and name not in ("dict", "round", "min", "max"):
             raise self.error(node, f"{name}() with keyword arguments")
         try:
@@ -597,7 +646,7 @@ class Reader:
         raise self.error(node, f"{name}()")
 
     def function(self, node: ast.Call, function: Function, arguments: list, keywords: dict) -> Any:
-        definition = function.node
+        definition = function.node  # (an Unknown argument is refused where the function uses it)
         if self.depth >= MAX_DEPTH:
             raise self.error(node, f"calls nested more than {MAX_DEPTH} deep")
         parameters = definition.args
@@ -626,6 +675,7 @@ class Reader:
         return None
 
     def construct(self, node: ast.Call, name: str, arguments: list, keywords: dict) -> Any:
+        self.known(arguments, keywords)
         if name == "Sequential":
             return self.sequential(node, arguments, keywords)
         if name == "Model":
@@ -639,6 +689,7 @@ class Reader:
                              "give the others by keyword")  # fmt: skip
         config = dict(zip(signature, arguments))
         for key, value in keywords.items():
+            key = KERAS2_ARGUMENTS.get((name, key), key)
             if key in config:
                 raise self.error(node, f"{name} given {key} twice")
             config[key] = value
@@ -729,6 +780,7 @@ class Reader:
         return model
 
     def method(self, node: ast.Call, method: Method, arguments: list, keywords: dict) -> Any:
+        self.known(arguments, keywords)
         model = method.target
         if isinstance(model, list):  # append and extend: a list of layers or sizes built in a loop
             if len(arguments) != 1 or keywords:
@@ -751,6 +803,7 @@ class Reader:
         raise self.error(node.func, f"the model's {method.name}(), which rnnshape does not read")
 
     def layer_call(self, node: ast.Call, layer: LayerObject, arguments: list, keywords: dict) -> Any:
+        self.known(arguments, keywords)
         init = keywords.pop("initial_state", None)
         keywords.pop("training", None)  # dropout and noise: rnnshape's table and --run are inference
         tensors: list = []
@@ -810,12 +863,19 @@ class Reader:
         return chain(specs, tuple(dims), batch)
 
     def functional_graph(self, model: FunctionalModel) -> Graph:
+        """The model's graph: every layer and call of the file, as Keras's
+        counters and node indices count them all, but for the layers and inputs
+        named in the code that this model does not use (another model's: their
+        names may repeat this one's, and a named layer takes no count) and the
+        calls that read what they make."""
+        kept_calls, dropped = self.kept_calls(model)
+        ordered = sorted(kept_calls)
         numbers: dict[int, int] = {}  # LayerObject id -> its number among the graph's layers
         layers: list[LayerSpec] = []
         constructed: list[int] = []
-        objects = [layer for layer in self.objects if not layer.wrapped]
+        objects = [layer for layer in self.objects if not layer.wrapped and id(layer) not in dropped]
         events = sorted([(layer.constructed, 0, index) for index, layer in enumerate(objects)]
-                        + [(call, 1, call) for call in self.inputs])  # fmt: skip
+                        + [(call, 1, call) for call in self.inputs if call in kept_calls])  # fmt: skip
         input_numbers: dict[int, int] = {}
         for when, is_input, index in events:
             if is_input:
@@ -827,15 +887,41 @@ class Reader:
             else:
                 numbers[id(objects[index])] = len(layers)
                 layers.append(self.spec(objects[index]))
-            constructed.append(when)
+            constructed.append(bisect.bisect_left(ordered, when))
+        position = {call: number for number, call in enumerate(ordered)}
+
+        def ref(tensor: Tensor) -> Ref:
+            return Ref(position[tensor.call], tensor.output)
+
         calls = []
-        for number, (layer, arguments, init, node) in enumerate(self.calls):
+        for number in ordered:
+            layer, arguments, init, _node = self.calls[number]
             layer_number = input_numbers[number] if layer is None else numbers[id(layer)]
-            calls.append(Call(layer_number, tuple(Ref(tensor.call, tensor.output) for tensor in arguments),
-                              tuple(Ref(tensor.call, tensor.output) for tensor in init)))  # fmt: skip
-        inputs = tuple(Ref(tensor.call, tensor.output) for tensor in model.inputs)
-        outputs = tuple(Ref(tensor.call, tensor.output) for tensor in model.outputs)
-        return Graph(tuple(layers), tuple(calls), inputs, outputs, constructed=tuple(constructed))
+            calls.append(Call(layer_number, tuple(map(ref, arguments)), tuple(map(ref, init))))
+        return Graph(tuple(layers), tuple(calls), tuple(map(ref, model.inputs)), tuple(map(ref, model.outputs)),
+                     constructed=tuple(constructed))  # fmt: skip
+
+    def kept_calls(self, model: FunctionalModel) -> tuple[set[int], set[int]]:
+        """The calls the model's graph keeps, and the ids of the layers it drops."""
+        reads = {number: [tensor.call for tensor in arguments + init]
+                 for number, (_layer, arguments, init, _node) in enumerate(self.calls)}  # fmt: skip
+        needed, waiting = set(), [tensor.call for tensor in model.outputs]
+        while waiting:  # the model's own calls, from its outputs back
+            number = waiting.pop()
+            if number not in needed:
+                needed.add(number)
+                waiting += reads[number]
+        used = {id(self.calls[number][0]) for number in needed if self.calls[number][0] is not None}
+        dropped = {id(layer) for layer in self.objects if layer.name is not None and id(layer) not in used}
+        kept = set()
+        for number, (layer, _arguments, _init, _node) in enumerate(self.calls):
+            if layer is None:
+                name = self.inputs[number][3]
+                if name is None or number in needed:
+                    kept.add(number)
+            elif id(layer) not in dropped and all(read in kept for read in reads[number]):
+                kept.add(number)
+        return kept, dropped
 
 
 class _Scope(dict):
@@ -876,6 +962,13 @@ def _tensors(value: Any) -> list | None:
     return None
 
 
+def _as_json(value: Any) -> Any:
+    """A value as Keras's saved config holds it: tuples are lists."""
+    if isinstance(value, (tuple, list)):
+        return [_as_json(item) for item in value]
+    return value
+
+
 def _check_widths(reader: Reader, node: ast.AST, text: str) -> None:
     """A format's widths and precisions stay small: '%0100000000d' would build 100 MB."""
     import re
@@ -886,7 +979,7 @@ def _check_widths(reader: Reader, node: ast.AST, text: str) -> None:
 
 def _kind_of(value: Any) -> str:
     names = {LayerObject: "layer", Tensor: "tensor", SequentialModel: "model", FunctionalModel: "model",
-             Namespace: "module", Function: "function"}  # fmt: skip
+             Namespace: "module", Function: "function", Unknown: "value from data"}  # fmt: skip
     return names.get(type(value), type(value).__name__)
 
 

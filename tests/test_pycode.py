@@ -220,7 +220,7 @@ def test_what_rnnshape_does_not_model_is_refused_by_name(tmp_path, line, words):
     ("exec('import os')\n", ["'exec'"]),
     ("__import__('os').system('touch owned')\n", ["'__import__'"]),
     ("().__class__.__bases__[0].__subclasses__()\n", ["__class__"]),
-    ("import os\nos.system('touch owned')\n", ["os.system()"]),
+    ("import os\nos.system('touch owned')\n", ["builds no Keras model"]),
     ("class Custom(keras.layers.Layer):\n    pass\n", ["a class of the file's own"]),
     ("f = lambda: 1\n", ["a lambda"]),
     ("x = (\n", ["not Python"]),
