@@ -492,9 +492,10 @@ def _named(graph, name):
     for call, node in zip(graph.calls, summary.nodes[: len(graph.calls)]):
         names[call.layer] = names[call.layer] or node.name
     layers = tuple(spec.replace(name=given or spec.name) for spec, given in zip(graph.layers, names))
-    if graph.sequential:
-        source = layers[0].layer
-        return SavedModel(summary.model, tuple(source.shape), source.batch, layers[1:])
+    if graph.sequential:  # its layers in the order it calls them (the file's others are not the model's)
+        source = layers[graph.calls[0].layer].layer
+        return SavedModel(summary.model, tuple(source.shape), source.batch,
+                          tuple(layers[call.layer] for call in graph.calls[1:]))  # fmt: skip
     return SavedModel(summary.model, (), None, (), graph=graph.replace(layers=layers))
 
 

@@ -241,7 +241,8 @@ class Reader:
             value = self.expression(node.value, scope)
             for target in targets:
                 self.assign(target, value, scope)
-                if isinstance(target, ast.Name) and isinstance(value, (SequentialModel, FunctionalModel)):
+                if (isinstance(target, ast.Name) and isinstance(value, (SequentialModel, FunctionalModel))
+                        and scope is self.globals):  # --model names the file's variables, not a function's
                     self.models.append((target.id, value))
         elif isinstance(node, ast.AugAssign):
             if not isinstance(node.target, ast.Name):
@@ -520,7 +521,8 @@ class Reader:
 
     def subscript(self, node: ast.Subscript, scope: dict) -> Any:
         value = self.expression(node.value, scope)
-        self.known(value)
+        if isinstance(value, Unknown):
+            return Unknown(node, f"{value.what}[...]")
         if isinstance(node.slice, ast.Slice):
             parts = [self.expression(part, scope) if part is not None else None
                      for part in (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
@@ -535,7 +537,8 @@ class Reader:
 
     def attribute(self, node: ast.Attribute, scope: dict) -> Any:
         value = self.expression(node.value, scope)
-        self.known(value)
+        if isinstance(value, Unknown):  # x_train.shape: data still, refused only where it is needed
+            return Unknown(node, f"{value.what}.{node.attr}")
         if isinstance(value, Namespace):
             return self.attribute_of(value, node.attr, node)
         if isinstance(value, (SequentialModel, FunctionalModel)) or (
@@ -557,10 +560,10 @@ class Reader:
             return Builtin("print")
         if name in MERGE_FUNCTIONS:
             return MergeFunction(MERGE_FUNCTIONS[name])
-        if name[:1].isupper() and len(keras) >= 2:
+        if name[:1].isupper() and "layers" in keras[:-1]:
             raise self.error(node, f"Keras's {name}, which rnnshape does not model",
                              "rnnshape kinds lists the layers it models")
-        return Namespace(path)
+        return Namespace(path)  # keras.optimizers.Adam …: what it makes is not the model
 
     # Calls --------------------------------------------------------------------------------
 
@@ -570,8 +573,11 @@ class Reader:
             return None
         if isinstance(callee, Builtin) and callee.name == "print":
             return None
-        if isinstance(callee, Namespace) and callee.keras is None:  # numpy's, a dataset's: not run
+        if isinstance(callee, Namespace) and (callee.keras is None or "layers" not in callee.keras):
+            # numpy's, a dataset's, Keras's optimizers and initialisers: not run, refused only where needed
             return Unknown(node, f"{'.'.join(callee.path)}()")
+        if isinstance(callee, Unknown):
+            return Unknown(node, f"{callee.what}()")
         arguments = []
         for argument in node.args:
             if isinstance(argument, ast.Starred):
@@ -675,7 +681,10 @@ class Reader:
         return None
 
     def construct(self, node: ast.Call, name: str, arguments: list, keywords: dict) -> Any:
-        self.known(arguments, keywords)
+        from .saved import IGNORED
+
+        # An initialiser, regulariser or constraint changes nothing rnnshape shows: it may be anything.
+        self.known(arguments, {key: value for key, value in keywords.items() if key not in IGNORED})
         if name == "Sequential":
             return self.sequential(node, arguments, keywords)
         if name == "Model":
@@ -860,7 +869,21 @@ class Reader:
         if dims is None:
             raise self.error(model.node, "a Sequential model whose code gives no input shape (Keras leaves it "
                                          "unbuilt)", "give it with -i, for example -i 10,5")  # fmt: skip
-        return chain(specs, tuple(dims), batch)
+        stack = chain(specs, tuple(dims), batch)
+        # The file's other layers, constructed before or after these, take Keras's counters too (a
+        # second build_model() names its layers dense_1 …): they are the graph's, uncalled. Named
+        # ones take no count, and may repeat this model's names: they are left out.
+        others = [layer for layer in self.objects if not layer.wrapped and layer.name is None
+                  and all(layer is not mine for mine in model.layers)]  # fmt: skip
+        if not others:
+            return stack
+        place = {id(layer): number for number, layer in enumerate(self.objects)}
+        order = sorted(model.layers + others, key=lambda layer: place[id(layer)])
+        number = {id(layer): place for place, layer in enumerate(order, 1)}
+        layers = (stack.layers[0],) + tuple(self.spec(layer) for layer in order)
+        calls = (stack.calls[0],) + tuple(call.replace(layer=number[id(layer)])
+                                          for call, layer in zip(stack.calls[1:], model.layers))  # fmt: skip
+        return stack.replace(layers=layers, calls=calls)
 
     def functional_graph(self, model: FunctionalModel) -> Graph:
         """The model's graph: every layer and call of the file, as Keras's
