@@ -706,15 +706,18 @@ class Reader:
         if layer_name is not None and not isinstance(layer_name, str):
             raise self.error(node, f"{name}'s name is not text")
         trainable = config.pop("trainable", True)
+        if not isinstance(trainable, bool):
+            raise self.error(node, f"{name}'s trainable is not True or False")
         shape = None
         if "batch_input_shape" in config:  # Keras 2
-            shape = _shape(config.pop("batch_input_shape"))
+            shape = self.shape(node, config.pop("batch_input_shape"))
         elif "input_shape" in config:
-            shape = (None,) + _shape(config.pop("input_shape"))
+            shape = (None,) + self.shape(node, config.pop("input_shape"))
         if name != "Embedding" and "input_dim" in config:  # Keras 2: input_dim (and input_length) give the shape
             dim = config.pop("input_dim")
             length = config.pop("input_length", None)
-            shape = (None,) + ((length,) if length is not None or name in SEQUENCE_LAYERS else ()) + (dim,)
+            shape = self.shape(node, (None,) + ((length,) if length is not None or name in SEQUENCE_LAYERS else ())
+                               + (dim,))  # fmt: skip
         if name == "Embedding" and "input_length" in config:  # Keras 2's: Keras 3 drops it with a warning
             config.pop("input_length")
         for wrapped in ("layer", "cell", "backward_layer"):
@@ -736,14 +739,20 @@ class Reader:
         if config.get("sparse"):
             raise self.error(node, "a sparse Input")
         if "batch_shape" in config:
-            shape = _shape(config["batch_shape"])
+            shape = self.shape(node, config["batch_shape"])
             dims, batch = shape[1:], shape[0]
         elif "shape" in config:
-            dims, batch = _shape(config["shape"]), config.get("batch_size")
+            dims, batch = self.shape(node, config["shape"]), config.get("batch_size")
         else:
             raise self.error(node, "an Input without a shape")
-        dtype = str(config.get("dtype") or "float32")
+        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or batch < 1):
+            raise self.error(node, "an Input whose batch size is not a whole number above 0")
+        dtype = config.get("dtype") or "float32"
+        if not isinstance(dtype, str):
+            raise self.error(node, "an Input whose dtype is not a name such as 'int32'")
         name = config.get("name")
+        if not isinstance(name, (str, type(None))) or (isinstance(name, str) and (not name or "/" in name)):
+            raise self.error(node, "an Input whose name is not text without '/'")
         self.calls.append((None, (), (), node))
         self.inputs[len(self.calls) - 1] = (dims, batch, dtype, name)
         return Tensor(len(self.calls) - 1)
@@ -751,11 +760,19 @@ class Reader:
     def sequential(self, node: ast.Call, arguments: list, keywords: dict) -> SequentialModel:
         given = dict(zip(("layers", "trainable", "name"), arguments))
         given.update(keywords)
+        if not isinstance(given.get("layers") or [], (list, tuple)) or not isinstance(given.get("name", ""), (str, type(None))):
+            raise self.error(node, "a Sequential model given something other than a list of layers and a name")
         model = SequentialModel(given.get("name") or self.automatic("sequential"), node)
         for layer in given.get("layers") or []:
             self.add(node, model, layer)
         self.models.append((None, model))
         return model
+
+    def shape(self, node: ast.AST, value: Any) -> tuple:
+        try:
+            return _shape(value)
+        except InputError as error:
+            raise self.error(node, str(error)) from None
 
     def automatic(self, prefix: str) -> str:
         """Keras's name of the next model of a kind: sequential, sequential_1, …"""
@@ -784,6 +801,8 @@ class Reader:
         inputs, outputs = _tensors(given["inputs"]), _tensors(given["outputs"])
         if inputs is None or outputs is None:
             raise self.error(node, "a Model whose inputs or outputs are not tensors of the file's layers")
+        if not isinstance(given.get("name", ""), (str, type(None))):
+            raise self.error(node, "a Model whose name is not text")
         model = FunctionalModel(inputs, outputs, given.get("name") or self.automatic("functional"), node)
         self.models.append((None, model))
         return model
@@ -806,7 +825,7 @@ class Reader:
             return None
         if isinstance(model, SequentialModel) and method.name == "build":
             shape = arguments[0] if arguments else keywords.get("input_shape")
-            dims = _shape(shape)
+            dims = self.shape(node, shape)
             model.input = (dims[1:], dims[0], "float32", None)
             return None
         raise self.error(node.func, f"the model's {method.name}(), which rnnshape does not read")
@@ -928,7 +947,7 @@ class Reader:
         """The calls the model's graph keeps, and the ids of the layers it drops."""
         reads = {number: [tensor.call for tensor in arguments + init]
                  for number, (_layer, arguments, init, _node) in enumerate(self.calls)}  # fmt: skip
-        needed, waiting = set(), [tensor.call for tensor in model.outputs]
+        needed, waiting = set(), [tensor.call for tensor in model.outputs + model.inputs]
         while waiting:  # the model's own calls, from its outputs back
             number = waiting.pop()
             if number not in needed:
@@ -967,9 +986,9 @@ SEQUENCE_LAYERS = {"SimpleRNN", "LSTM", "GRU", "Bidirectional", "Conv1D", "RNN"}
 def _shape(value: Any) -> tuple:
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,)
-    if not isinstance(value, (list, tuple)) or not all(dim is None or (isinstance(dim, int) and not isinstance(
-            dim, bool)) for dim in value):  # fmt: skip
-        raise InputError(f"a shape of numbers and None, not {printable(repr(value))[:40]}")
+    if not isinstance(value, (list, tuple)) or not value or len(value) > 32 or not all(
+            dim is None or (isinstance(dim, int) and not isinstance(dim, bool) and 0 < dim < 10**12) for dim in value):
+        raise InputError(f"a shape of whole numbers above 0 and None, not {printable(repr(value))[:40]}")
     return tuple(value)
 
 

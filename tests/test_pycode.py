@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -265,7 +266,13 @@ SNIPPETS = st.sampled_from(["import keras", "from keras import layers", "x = 3",
                             "z = layers.GRU(3)(y)", "m = keras.Model(y, z)", "for i in range(3):", "    x = i",
                             "if x:", "def f(a):", "    return a * 2", "x = f(x)", "x = [x, x]", "x = (", ")",
                             "x = undefined", "model.add(layers.Embedding(10, x))", "w = layers.LSTM(2)(z)",
-                            "x = f'{x}'", "x = {'a': x}", "x = x['a']", "x, q = x", "break", "return x"])  # fmt: skip
+                            "x = f'{x}'", "x = {'a': x}", "x = x['a']", "x, q = x", "break", "return x",
+                            "model.add(layers.LSTM('a'))", "model.add(layers.Dense(x, activation=3))",
+                            "y = keras.Input(shape=x)", "m = keras.Model(y, 3)", "m = keras.Model(z, y)",
+                            "model.add(layers.Bidirectional(z))", "w = layers.Concatenate()([y, z])",
+                            "w = layers.add([z, z])", "model.add(layers.Dense(2, name=x))", "model.build(x)",
+                            "z = layers.LSTM(2, return_state=True)(y)", "q = layers.GRU(2)(y, initial_state=z)",
+                            "model.add(y)", "model.add(layers.TimeDistributed(layers.LSTM(2)))"])  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
@@ -343,3 +350,43 @@ def test_mutated_real_model_files_end_in_a_model_or_one_message(source):
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert result.stdout == "" and result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+
+
+# Real model code (tests/fixtures/keras_code/, made by make_keras_code_fixtures.py): each
+# file's model, as Keras 3.15 built it (with the -D values and -i the entry gives; a Keras 2
+# spelling Keras 3 refuses, as mapped to Keras 3's, which is what Keras 2 built).
+CORPUS = json.loads((Path(__file__).resolve().parent / "fixtures" / "keras_code.json").read_text())["entries"]
+# What rnnshape refuses by name, as it must: an option that changes what it computes and that it
+# does not model.
+REFUSED_BY_NAME = {"style_multihead_attention.py": "LayerNormalization: sets epsilon=1e-06, which rnnshape does "
+                                                    "not model"}  # fmt: skip
+
+
+def corpus_arguments(entry: dict) -> tuple[list[str], str]:
+    """The command line a user gives for the entry's file, and its source (with
+    the entry's stand-ins for sizes the file computes in an expression)."""
+    source = (Path(__file__).resolve().parent / "fixtures" / "keras_code" / entry["file"]).read_text()
+    for old, new in (entry.get("replace") or {}).items():
+        assert old in source
+        source = source.replace(old, new)
+    arguments = [option for name, value in (entry.get("D") or {}).items() for option in ("-D", f"{name}={value}")]
+    arguments += ["-i", entry["i"]] if "i" in entry else []
+    return arguments + ["--model", (entry.get("keras2_mapped") or entry)["model"]], source
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[f"{entry['file']}:{entry.get('model', '')}" for entry in CORPUS])
+def test_real_model_code_gives_the_summary_keras_printed(entry):
+    arguments, source = corpus_arguments(entry)
+    result = cli("summary", "--from", "-", *arguments, stdin=source)
+    if entry["file"] in REFUSED_BY_NAME:
+        bad(result, REFUSED_BY_NAME[entry["file"]])
+        return
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (entry.get("keras2_mapped") or entry)["summary"]
+
+
+def test_the_corpus_is_real_model_code_of_every_kind():
+    assert len(CORPUS) >= 80 and sum(entry["file"].startswith("random_") for entry in CORPUS) >= 20
+    assert sum("keras3_refuses" in entry for entry in CORPUS) >= 5 and sum("D" in entry for entry in CORPUS) >= 15
+    assert sum(entry.get("unbuilt", False) for entry in CORPUS) >= 10
+    assert sum(entry["file"] in REFUSED_BY_NAME for entry in CORPUS) <= 1
