@@ -892,8 +892,9 @@ class Reader:
         # The file's other layers, constructed before or after these, take Keras's counters too (a
         # second build_model() names its layers dense_1 …): they are the graph's, uncalled. Named
         # ones take no count, and may repeat this model's names: they are left out.
+        mine = {id(layer) for layer in model.layers}
         others = [layer for layer in self.objects if not layer.wrapped and layer.name is None
-                  and all(layer is not mine for mine in model.layers)]  # fmt: skip
+                  and id(layer) not in mine]  # fmt: skip
         if not others:
             return stack
         place = {id(layer): number for number, layer in enumerate(self.objects)}
@@ -915,7 +916,10 @@ class Reader:
         numbers: dict[int, int] = {}  # LayerObject id -> its number among the graph's layers
         layers: list[LayerSpec] = []
         constructed: list[int] = []
-        objects = [layer for layer in self.objects if not layer.wrapped and id(layer) not in dropped]
+        called = {id(layer) for layer, *_rest in self.calls if layer is not None}
+        # A wrapped layer is inside its wrapper (Keras copies it there), unless the file calls it too.
+        objects = [layer for layer in self.objects
+                   if (not layer.wrapped or id(layer) in called) and id(layer) not in dropped]  # fmt: skip
         events = sorted([(layer.constructed, 0, index) for index, layer in enumerate(objects)]
                         + [(call, 1, call) for call in self.inputs if call in kept_calls])  # fmt: skip
         input_numbers: dict[int, int] = {}

@@ -390,3 +390,15 @@ def test_the_corpus_is_real_model_code_of_every_kind():
     assert sum("keras3_refuses" in entry for entry in CORPUS) >= 5 and sum("D" in entry for entry in CORPUS) >= 15
     assert sum(entry.get("unbuilt", False) for entry in CORPUS) >= 10
     assert sum(entry["file"] in REFUSED_BY_NAME for entry in CORPUS) <= 1
+
+
+def test_a_layer_both_wrapped_and_called_is_a_layer_of_its_own(tmp_path):
+    """Found by the mutation test: Bidirectional(rnn) copies rnn inside it, and the
+    file may call rnn too (Keras 3.15 printed this table for this code)."""
+    source = ("import keras\nfrom keras import layers\ninputs = keras.Input(shape=(30, 6), name='series')\n"
+              "rnn = layers.LSTM(8, return_sequences=True, name='lstm_0')\n"
+              "x = layers.Bidirectional(rnn, name='bi')(inputs)\nx = rnn(x)\nmodel = keras.Model(inputs, x)\n")
+    result = from_code(tmp_path, source)
+    assert result.exit_code == 0, result.stderr
+    assert "│ bi (Bidirectional)              │ (None, 30, 16)         │           960 │" in result.stdout
+    assert "│ lstm_0 (LSTM)                   │ (None, 30, 8)          │           800 │" in result.stdout
