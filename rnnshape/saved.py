@@ -90,7 +90,12 @@ def read_config(path: str) -> dict:
 
     require_regular_file(path, "--from")
     try:
-        if zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            legacy = handle.read(8) == HDF5_SIGNATURE
+        version = None
+        if legacy:
+            data, version = _h5_config(path)
+        elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 try:
                     info = archive.getinfo("config.json")
@@ -118,12 +123,44 @@ def read_config(path: str) -> dict:
         raise InputError(f"--from '{path}' is neither a .keras file nor a model's JSON") from None
     if not isinstance(config, dict):
         raise InputError(f"--from '{path}' is JSON but not a Keras model's configuration")
+    if version is not None:
+        config.setdefault("keras_version", version)  # an HDF5 file keeps it beside its JSON
     return config
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _h5_config(path: str) -> tuple[bytes, str | None]:
+    """The model_config attribute of a whole-model HDF5 file (Keras 2's
+    model.save("m.h5")), and the Keras version the file names."""
+    try:
+        import h5py
+    except ImportError:
+        raise InputError(f"reading --from '{path}' (HDF5) needs h5py, an optional extra: "
+                         "pip install 'rnnshape[h5]'") from None
+    with h5py.File(path, "r") as model_file:
+        config = model_file.attrs.get("model_config")
+        if config is None:
+            raise InputError(f"--from '{path}' is HDF5 without a model_config: a weights file, not a saved model "
+                             "(give the model, or read it with --weights)")  # fmt: skip
+        if isinstance(config, str):
+            config = config.encode("utf-8")
+        version = model_file.attrs.get("keras_version")  # here, not in the JSON
+        if isinstance(version, bytes):
+            version = version.decode("utf-8", "replace")
+        if not isinstance(config, bytes) or len(config) > MAX_CONFIG_BYTES:
+            raise InputError(f"--from '{path}': its model_config is not a model's JSON of at most "
+                             f"{MAX_CONFIG_BYTES // 1024**2} MB")  # fmt: skip
+        return config, version if isinstance(version, str) else None
+
+
 def model_from_config(config: dict, path: str = "the model") -> SavedModel:
-    """A SavedModel from the configuration Keras writes (model.to_json(), config.json)."""
+    """A SavedModel from the configuration Keras writes (model.to_json(), config.json),
+    Keras 3's or Keras 2's."""
     where = f"--from '{path}'"
+    if _keras2(config):
+        config = _from_keras2(config)
     kind = config.get("class_name")
     body = config.get("config")
     if kind not in ("Sequential", "Functional", "Model") or not isinstance(body, dict):
@@ -148,6 +185,83 @@ def model_from_config(config: dict, path: str = "the model") -> SavedModel:
         specs.append(spec)
     name = body.get("name", "sequential")
     return SavedModel(name if isinstance(name, str) else "sequential", dims, batch, tuple(specs))
+
+
+def _keras2(config: dict) -> bool:
+    """Whether Keras 2 (or tf.keras) wrote the configuration: its version, or its nodes' form."""
+    version = config.get("keras_version")
+    if isinstance(version, str):
+        return version.startswith(("2.", "1."))
+    body = config.get("config")
+    layers = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers, list):
+        return False
+    for entry in layers:
+        if not isinstance(entry, dict):
+            continue
+        nodes, layer = entry.get("inbound_nodes"), entry.get("config")
+        if isinstance(nodes, list) and any(isinstance(node, list) for node in nodes):
+            return True  # Keras 2's [[layer, node, tensor, kwargs]]
+        if isinstance(layer, dict) and "batch_input_shape" in layer and entry.get("class_name") != "InputLayer":
+            return True  # Keras 2 keeps the input shape on a Sequential model's first layer
+    return False
+
+
+# Keras 2's recurrent layers read their initial states as the node's tensors after the first.
+KERAS2_RECURRENT = {"SimpleRNN", "LSTM", "GRU", "Bidirectional", "RNN"}
+
+
+def _from_keras2(config: dict) -> dict:
+    """A Keras 2 configuration as Keras 3 writes the same model: its layers
+    without Keras 2's batch_input_shape (the model's InputLayer holds it; a
+    Sequential model without one gets one), and its inbound nodes, lists of
+    [layer, node, tensor, kwargs], as Keras 3's arguments: a list for a merge
+    or attention, the query and value for MultiHeadAttention, the tensors after
+    the first as a recurrent layer's initial_state."""
+    import copy
+
+    config = copy.deepcopy(config)
+    body = config.get("config")
+    layers = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers, list):
+        return config
+    for entry in layers:
+        layer = entry.get("config") if isinstance(entry, dict) else None
+        if isinstance(layer, dict) and entry.get("class_name") == "Embedding":
+            layer.pop("input_length", None)  # Keras 3 drops it: the input layer has the length
+        if isinstance(layer, dict) and entry.get("class_name") != "InputLayer":
+            shape = layer.pop("batch_input_shape", None)
+            if shape is not None and entry is layers[0] and config.get("class_name") == "Sequential":
+                layers.insert(0, {"class_name": "InputLayer", "config": {
+                    "batch_shape": shape, "dtype": layer.get("dtype", "float32"), "name": "input"}})  # fmt: skip
+        nodes = entry.get("inbound_nodes") if isinstance(entry, dict) else None
+        if isinstance(nodes, list):
+            entry["inbound_nodes"] = [_keras2_node(entry.get("class_name"), node) for node in nodes]
+    return config
+
+
+def _keras2_node(class_name: Any, node: Any) -> Any:
+    """One Keras 2 call, [[layer, node, tensor, kwargs], ...], as Keras 3's {"args", "kwargs"}."""
+    if not isinstance(node, list) or not all(isinstance(one, list) and len(one) in (3, 4) for one in node):
+        return node  # not Keras 2's form: read (and refused) as it is
+
+    def tensor(one: list) -> dict:
+        return {"class_name": "__keras_tensor__", "config": {"keras_history": list(one[:3])}}
+
+    tensors = [tensor(one) for one in node]
+    kwargs = {key: value for one in node if len(one) == 4 and isinstance(one[3], dict)
+              for key, value in one[3].items() if key not in ("mask", "training")}  # fmt: skip
+    word = KERAS_CLASSES.get(class_name) if isinstance(class_name, str) else None
+    if class_name in KERAS2_RECURRENT and len(tensors) > 1:
+        return {"args": tensors[:1], "kwargs": {"initial_state": tensors[1:]}}
+    if word is not None and KINDS[word].listed:
+        return {"args": [tensors], "kwargs": kwargs}
+    if class_name == "MultiHeadAttention":
+        named = {key: tensor(value) for key, value in kwargs.items() if key in ("value", "key") and
+                 isinstance(value, list) and len(value) == 3}  # fmt: skip
+        args = tensors[:1] + ([named["value"]] if "value" in named else [])
+        return {"args": args, "kwargs": {"key": named["key"]} if "key" in named else {}}
+    return {"args": tensors, "kwargs": kwargs}
 
 
 def _functional(body: dict, entries: list, where: str) -> SavedModel:

@@ -114,6 +114,10 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
     loaded: list[list[np.ndarray]] = []
     try:
         with h5py.File(source, "r") as weights_file:
+            legacy = weights_file.get("model_weights")  # Keras 2's model.save("m.h5")
+            if isinstance(legacy, h5py.Group) or "layer_names" in weights_file.attrs:  # or its save_weights
+                return _load_keras2_hdf5(h5py, legacy if isinstance(legacy, h5py.Group) else weights_file, path,
+                                         summary, dtype)  # fmt: skip
             layers = weights_file.get("layers")
             if not isinstance(layers, h5py.Group):
                 raise InputError(f"--weights '{path}' is HDF5 but not a Keras 3 weights file (no 'layers' group)")
@@ -148,6 +152,36 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
                 loaded.append(arrays)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"cannot read --weights '{path}' as HDF5: {printable(str(error))[:200]}") from None
+    return loaded
+
+
+def _load_keras2_hdf5(h5py, weights, path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
+    """Keras 2's weights layout: a group per layer, by the layer's name, whose
+    weight_names attribute lists its arrays in get_weights() order. Shapes and
+    dtypes are checked before any data is read."""
+    loaded: list[list[np.ndarray]] = []
+    for index, row in enumerate(summary.rows, 1):
+        arrays: list[np.ndarray] = []
+        if row.weights:
+            where = f"--weights '{path}' layer {index} '{row.name}'"
+            group = weights.get(row.name)
+            names = group.attrs.get("weight_names") if isinstance(group, h5py.Group) else None
+            if names is None:
+                raise InputError(f"{where}: no such layer in the file: the file is not this model's")
+            names = [name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name) for name in names]
+            if len(names) != len(row.weights):
+                raise InputError(f"{where} holds {len(names)} arrays but the layer needs {len(row.weights)}")
+            for name, weight in zip(names, row.weights):
+                dataset = group.get(name)
+                if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
+                    shape = getattr(dataset, "shape", None)
+                    raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the model needs "
+                                     f"{weight.shape}")  # fmt: skip
+                if dataset.dtype.kind != "f":
+                    raise InputError(f"{where} weight '{weight.name}' has dtype {dataset.dtype}; weights must be "
+                                     "floating point")  # fmt: skip
+                arrays.append(np.asarray(dataset[()]).astype(dtype))
+        loaded.append(arrays)
     return loaded
 
 

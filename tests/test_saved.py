@@ -4,11 +4,12 @@ import json
 import shlex
 import zipfile
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, as_lists
-from rnnshape import InputError, infer
+from rnnshape import InputError
 from rnnshape.cli import main
 from rnnshape.kinds import KINDS
 from rnnshape.saved import read_model
@@ -238,3 +239,56 @@ def test_crafted_configurations_are_bad_input(tmp_path, config):
     path.write_text(json.dumps(config))
     result = cli("summary", "--from", str(path))
     assert result.exit_code == 2 and result.stdout == "" and result.stderr.startswith("Error: --from")
+
+
+# Keras 2's saved models (tests/fixtures/keras2_saved/, made by make_keras2_saved_fixtures.py):
+# each saved by tf.keras 2.15 as model.save("NAME.h5") and model.to_json(), and rebuilt by
+# Keras 3.15, whose summary rnnshape prints for them.
+KERAS2_SAVED = json.loads((FIXTURES / "keras2_saved.json").read_text())["models"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".h5"])
+@pytest.mark.parametrize("model", KERAS2_SAVED, ids=[model["name"] for model in KERAS2_SAVED])
+def test_a_keras_2_model_prints_what_keras_3_prints_for_it_rebuilt(model, suffix):
+    if suffix == ".h5":
+        pytest.importorskip("h5py")
+    path = FIXTURES / "keras2_saved" / f"{model['name']}{suffix}"
+    result = CliRunner().invoke(main, ["summary", "--from", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == model["summary"]
+
+
+@pytest.mark.parametrize("model", KERAS2_SAVED, ids=[model["name"] for model in KERAS2_SAVED])
+def test_a_keras_2_h5_files_weights_are_read_in_get_weights_order(model):
+    """The fixture set the k-th array of get_weights() to ((i + 3k) % 7 - 3) / 10."""
+    pytest.importorskip("h5py")
+    from rnnshape.shapes import infer_graph
+    from rnnshape.weights import load_weights
+
+    path = str(FIXTURES / "keras2_saved" / f"{model['name']}.h5")
+    saved = read_model(path)
+    flat = [array for arrays in load_weights(path, infer_graph(saved.model_graph(), name=saved.name), "float32")
+            for array in arrays]  # fmt: skip
+    assert [list(array.shape) for array in flat] == model["weight_shapes"]
+    for k, array in enumerate(flat):
+        expected = (((np.arange(array.size) + 3 * k) % 7 - 3).reshape(array.shape) / 10).astype(np.float32)
+        assert np.array_equal(array, expected), k
+
+
+def test_a_keras_2_h5_file_runs_with_its_own_weights():
+    pytest.importorskip("h5py")
+    path = str(FIXTURES / "keras2_saved" / "chapter.h5")
+    result = CliRunner().invoke(main, ["summary", "--from", path, "--weights", path, "--run", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["run"]["outputs"][0]["shape"] == [8, 3]
+
+
+def test_a_keras_2_file_whose_config_is_no_model_is_bad_input(tmp_path):
+    pytest.importorskip("h5py")
+    import h5py
+
+    path = tmp_path / "weights.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_group("model_weights")
+    result = CliRunner().invoke(main, ["summary", "--from", str(path)])
+    assert result.exit_code == 2 and "without a model_config" in result.stderr
