@@ -229,6 +229,10 @@ def _from_keras2(config: dict) -> dict:
         layer = entry.get("config") if isinstance(entry, dict) else None
         if isinstance(layer, dict) and entry.get("class_name") == "Embedding":
             layer.pop("input_length", None)  # Keras 3 drops it: the input layer has the length
+        for one in (entry, layer.get("layer") if isinstance(layer, dict) else None):
+            inner = one.get("config") if isinstance(one, dict) else None
+            if isinstance(inner, dict) and one.get("class_name") == "GRU":
+                inner.setdefault("reset_after", False)  # Keras before 2.3 saved none: its default was False
         if isinstance(layer, dict) and entry.get("class_name") != "InputLayer":
             shape = layer.pop("batch_input_shape", None)
             if shape is not None and entry is layers[0] and config.get("class_name") == "Sequential":

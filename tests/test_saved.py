@@ -292,3 +292,19 @@ def test_a_keras_2_file_whose_config_is_no_model_is_bad_input(tmp_path):
         handle.create_group("model_weights")
     result = CliRunner().invoke(main, ["summary", "--from", str(path)])
     assert result.exit_code == 2 and "without a model_config" in result.stderr
+
+
+def test_a_keras_2_gru_saved_without_reset_after_takes_keras_2s_default(tmp_path):
+    """Keras before 2.3 saved no reset_after, and its GRU did not reset after (one bias)."""
+    config = json.loads((FIXTURES / "keras2_saved" / "classifier.json").read_text())
+    gru = next(layer["config"] for layer in config["config"]["layers"] if layer["class_name"] == "GRU")
+    counts = []
+    for value in (True, None):
+        if value is None:
+            gru.pop("reset_after")
+        else:
+            gru["reset_after"] = value
+        (tmp_path / "model.json").write_text(json.dumps(config))
+        result = CliRunner().invoke(main, ["summary", "--from", str(tmp_path / "model.json"), "--json"])
+        counts.append(next(layer["params"] for layer in json.loads(result.stdout)["layers"] if layer["name"] == "gru"))
+    assert counts == [3 * 8 * (32 + 8) + 2 * 3 * 8, 3 * 8 * (32 + 8) + 3 * 8]
