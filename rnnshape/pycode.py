@@ -32,6 +32,7 @@ MAX_BYTES = 1_000_000  # a model file is a few kilobytes
 MAX_STEPS = 200_000  # statements and expressions interpreted: far beyond any model file
 MAX_DEPTH = 50  # calls of the file's functions inside one another
 MAX_ITEMS = 100_000  # elements of a list, string or range the file builds
+MAX_WORK = 5_000_000  # elements of all the lists and strings it builds, one after another
 
 # Keras 3.15's positional arguments of each class, as far as users pass them so.
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -181,6 +182,7 @@ class Reader:
     def __init__(self, path: str, source: str, defines: dict[str, Any]):
         self.path, self.lines, self.defines = path, source.splitlines(), defines
         self.steps = 0
+        self.work = 0  # elements of the sequences built so far
         self.depth = 0
         self.objects: list[LayerObject] = []  # every layer constructed, in order
         self.calls: list[tuple[LayerObject | None, tuple, tuple, ast.AST]] = []  # (layer, arguments, init, node)
@@ -202,17 +204,25 @@ class Reader:
         message = f"{printable(self.path)}:{line}:{column + 1}: {printable(problem)}\n  {shown}\n  {caret}"
         return CodeError(message + (f"\n{hint}" if hint else ""))
 
-    def known(self, *values: Any) -> None:
-        """Refuse the result of a function rnnshape does not run where its value is needed."""
+    def known(self, *values: Any, depth: int = 2) -> None:
+        """Refuse the result of a function rnnshape does not run where its value
+        is needed: among the values, and inside the small lists, tuples and dicts
+        among them (a layer's shape argument), ``depth`` levels down."""
         for value in values:
             if isinstance(value, Unknown):
                 raise self.error(value.node, f"{value.what} computes a value from data, which rnnshape cannot know",
                                  "give the size the model needs with -D NAME=VALUE, where the file assigns it to "
                                  "a name (n_features = X.shape[2]: -D n_features=8)")  # fmt: skip
-            if isinstance(value, (list, tuple)):
-                self.known(*value)
-            elif isinstance(value, dict):
-                self.known(*value.values())
+            if depth and isinstance(value, (list, tuple, dict)) and len(value) <= 64:
+                self.known(*(value.values() if isinstance(value, dict) else value), depth=depth - 1)
+
+    def spend(self, node: ast.AST, elements: int) -> None:
+        """Count the elements of a list, tuple or text the file builds: building
+        them one step at a time in a loop (x = x + [i]) costs their length each time."""
+        self.work += elements
+        if self.work > MAX_WORK:
+            raise self.error(node, f"the file builds more than {MAX_WORK:,} elements of lists and text to build its "
+                                   "model", "rnnshape reads model-building code, not computations")  # fmt: skip
 
     def step(self, node: ast.AST) -> None:
         self.steps += 1
@@ -482,8 +492,10 @@ class Reader:
             result = function()
         except (ZeroDivisionError, OverflowError, TypeError, ValueError) as error:
             raise self.error(node, f"{type(error).__name__}: {error}") from None
-        if isinstance(result, sized) and len(result) > MAX_ITEMS:
-            raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
+        if isinstance(result, sized):
+            if len(result) > MAX_ITEMS:
+                raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
+            self.spend(node, len(result))
         return result
 
     def compare(self, node: ast.Compare, scope: dict) -> bool:
@@ -491,6 +503,8 @@ class Reader:
         for operator, comparator in zip(node.ops, node.comparators):
             right = self.expression(comparator, scope)
             self.known(left, right)
+            self.spend(node, sum(len(value) for value in (left, right) if isinstance(value, (list, tuple, str, dict,
+                                                                                              range))))
             try:
                 result = {ast.Eq: lambda: left == right, ast.NotEq: lambda: left != right,
                           ast.Lt: lambda: left < right, ast.LtE: lambda: left <= right,
@@ -515,7 +529,9 @@ class Reader:
         _check_widths(self, node, spec)
         converted = {-1: value, 115: str(value), 114: repr(value), 97: ascii(value)}[node.conversion]
         try:
-            return format(converted, spec)
+            text = format(converted, spec)
+            self.spend(node, len(text))
+            return text
         except ValueError as error:
             raise self.error(node, f"an f-string format rnnshape cannot apply ({error})") from None
 
@@ -528,7 +544,9 @@ class Reader:
                      for part in (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
             if not isinstance(value, (list, tuple, str)) or not all(isinstance(part, (int, type(None))) for part in parts):
                 raise self.error(node, "a slice rnnshape cannot take")
-            return value[slice(*parts)]
+            result = value[slice(*parts)]
+            self.spend(node, len(result))
+            return result
         key = self.constant_key(node.slice, scope)
         try:
             return value[key]
@@ -633,10 +651,19 @@ class Reader:
                                      "give the size with -D NAME=VALUE")
                 return len(arguments[0])
             if name in ("min", "max", "sum", "abs", "round", "int", "float", "str", "bool"):
-                if not all(isinstance(argument, (int, float, str, bool, list, tuple, range)) for argument in arguments):
-                    raise self.error(node, f"{name}() of a value rnnshape cannot know")
+                scalars = (int, float, str, bool, type(None))
+                flat = [item for argument in arguments for item in (
+                    argument if isinstance(argument, (list, tuple, range)) and name in ("min", "max", "sum")
+                    else [argument])]  # fmt: skip
+                if not all(isinstance(item, scalars) for item in flat) or (isinstance(arguments[0], str)
+                                                                            and len(arguments[0]) > 100):
+                    raise self.error(node, f"{name}() of something other than numbers or short text")
+                self.spend(node, len(flat))
                 return {"min": min, "max": max, "sum": sum, "abs": abs, "round": round, "int": int, "float": float,
                         "str": str, "bool": bool}[name](*arguments, **keywords)  # fmt: skip
+            if name in ("tuple", "list", "enumerate", "zip", "reversed"):
+                self.spend(node, sum(len(value) for value in arguments if isinstance(value, (list, tuple, range,
+                                                                                            str, dict))))
             if name in ("tuple", "list"):
                 return {"tuple": tuple, "list": list}[name](*(self.iterable(node, value) for value in arguments))
             if name == "enumerate":
@@ -696,6 +723,9 @@ class Reader:
             raise self.error(node, f"{name} given {len(arguments)} positional arguments; rnnshape reads "
                                    f"{len(signature)} ({', '.join(signature) or 'none'})",
                              "give the others by keyword")  # fmt: skip
+        for value in list(arguments) + list(keywords.values()):
+            if isinstance(value, (list, tuple, dict, str)) and len(value) > 64:
+                raise self.error(node, f"{name} given an argument of more than 64 elements, which no layer takes")
         config = dict(zip(signature, arguments))
         for key, value in keywords.items():
             key = KERAS2_ARGUMENTS.get((name, key), key)
@@ -816,6 +846,7 @@ class Reader:
             added = [arguments[0]] if method.name == "append" else list(self.iterable(node, arguments[0]))
             if len(model) + len(added) > MAX_ITEMS:
                 raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
+            self.spend(node, len(added))
             model.extend(added)
             return None
         if isinstance(model, SequentialModel) and method.name == "add":

@@ -229,6 +229,11 @@ def test_what_rnnshape_does_not_model_is_refused_by_name(tmp_path, line, words):
     ("x = f'{1:>100000000}'\n", ["width too large"]),
     ("x = '%0100000000d' % 1\n", ["width too large"]),
     ("x = 'ab' * 10**8\n", ["more than 100,000 elements"]),
+    ("x = []\nfor i in range(60000):\n    x = x + [i]\n", ["more than 5,000,000 elements"]),
+    ("big = list(range(99999))\nfor i in range(60000):\n    if big == big:\n        pass\n",
+     ["more than 5,000,000 elements"]),
+    ("x = [list(range(1000))] * 60\nfor i in range(30000):\n    y = min(x)\n", ["min() of something other"]),
+    ("x = [[0] * 1000 for i in range(99)]\nz = str(x)\n", ["str() of something other"]),
     ("for i in range(1000):\n    for j in range(1000):\n        x = i * j\n", ["more than 200,000 steps"]),
     ("x = 1\n", ["builds no Keras model"]),
 ])  # fmt: skip
