@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from typing import Any
 
 from .errors import InputError, printable
@@ -33,6 +34,8 @@ MAX_STEPS = 200_000  # statements and expressions interpreted: far beyond any mo
 MAX_DEPTH = 50  # calls of the file's functions inside one another
 MAX_ITEMS = 100_000  # elements of a list, string or range the file builds
 MAX_WORK = 5_000_000  # elements of all the lists and strings it builds, one after another
+MAX_BITS = 256  # a whole number larger than 2**256 is no model's size
+MAX_NODES = 10_000  # values inside one argument of a layer, however nested
 
 # Keras 3.15's positional arguments of each class, as far as users pass them so.
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -378,6 +381,8 @@ class Reader:
                 return not value
             if not isinstance(value, (int, float)):
                 raise self.error(node, "a sign on a value that is not a number")
+            if isinstance(node.op, ast.Invert) and not isinstance(value, int):
+                raise self.error(node, "a ~ of a value that is not a whole number")
             return {ast.USub: lambda: -value, ast.UAdd: lambda: +value, ast.Invert: lambda: ~value}[type(node.op)]()
         if isinstance(node, ast.BoolOp):
             value = None
@@ -456,6 +461,10 @@ class Reader:
         key = self.expression(node, scope)
         if not isinstance(key, (str, int, float, bool, tuple, type(None))):
             raise self.error(node, "a key that is not a constant")
+        try:
+            hash(key)
+        except TypeError:
+            raise self.error(node, "a key that holds a list or a dict") from None
         return key
 
     def operate(self, node: ast.AST, operator: ast.operator, left: Any, right: Any) -> Any:
@@ -464,6 +473,9 @@ class Reader:
         sized = (str, list, tuple)
         try:
             if isinstance(left, numbers) and isinstance(right, numbers):
+                if isinstance(operator, ast.Mult) and isinstance(left, int) and isinstance(right, int) and (
+                        left.bit_length() + right.bit_length() > MAX_BITS):
+                    raise self.error(node, "a number too large for a model's sizes")
                 if isinstance(operator, ast.Pow) and (abs(right) > 64 or abs(left) > 2 ** 64):
                     raise self.error(node, "a power too large for a model's sizes")
                 if isinstance(operator, (ast.LShift, ast.RShift)) and abs(right) > 64:
@@ -483,6 +495,9 @@ class Reader:
                 function = lambda: left * right  # noqa: E731
             elif isinstance(operator, ast.Mod) and isinstance(left, str):
                 _check_widths(self, node, left)
+                values = right if isinstance(right, tuple) else (right,)
+                if "*" in left or not all(isinstance(value, (int, float, str, bool, type(None))) for value in values):
+                    raise self.error(node, "a % format of something other than numbers and text")
                 function = lambda: left % right  # noqa: E731
             else:
                 function = None
@@ -491,7 +506,9 @@ class Reader:
                                        f"{type(right).__name__}, which rnnshape does not compute")  # fmt: skip
             result = function()
         except (ZeroDivisionError, OverflowError, TypeError, ValueError) as error:
-            raise self.error(node, f"{type(error).__name__}: {error}") from None
+            raise self.error(node, f"{type(error).__name__}: {printable(str(error))[:80]}") from None
+        if isinstance(result, int) and result.bit_length() > MAX_BITS:
+            raise self.error(node, "a number too large for a model's sizes")
         if isinstance(result, sized):
             if len(result) > MAX_ITEMS:
                 raise self.error(node, f"a value of more than {MAX_ITEMS:,} elements")
@@ -503,6 +520,8 @@ class Reader:
         for operator, comparator in zip(node.ops, node.comparators):
             right = self.expression(comparator, scope)
             self.known(left, right)
+            if _too_nested(left) or _too_nested(right):
+                raise self.error(node, f"a comparison of values of more than {MAX_NODES:,} elements")
             self.spend(node, sum(len(value) for value in (left, right) if isinstance(value, (list, tuple, str, dict,
                                                                                               range))))
             try:
@@ -544,6 +563,8 @@ class Reader:
                      for part in (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
             if not isinstance(value, (list, tuple, str)) or not all(isinstance(part, (int, type(None))) for part in parts):
                 raise self.error(node, "a slice rnnshape cannot take")
+            if parts[2] == 0:
+                raise self.error(node, "a slice whose step is 0")
             result = value[slice(*parts)]
             self.spend(node, len(result))
             return result
@@ -659,6 +680,9 @@ class Reader:
                                                                             and len(arguments[0]) > 100):
                     raise self.error(node, f"{name}() of something other than numbers or short text")
                 self.spend(node, len(flat))
+                if any(isinstance(item, int) and item.bit_length() > MAX_BITS for item in flat) or (
+                        name == "round" and len(arguments) > 1 and abs(arguments[1]) > 100):
+                    raise self.error(node, f"{name}() of a number too large for a model's sizes")
                 return {"min": min, "max": max, "sum": sum, "abs": abs, "round": round, "int": int, "float": float,
                         "str": str, "bool": bool}[name](*arguments, **keywords)  # fmt: skip
             if name in ("tuple", "list", "enumerate", "zip", "reversed"):
@@ -724,7 +748,7 @@ class Reader:
                                    f"{len(signature)} ({', '.join(signature) or 'none'})",
                              "give the others by keyword")  # fmt: skip
         for value in list(arguments) + list(keywords.values()):
-            if isinstance(value, (list, tuple, dict, str)) and len(value) > 64:
+            if isinstance(value, (list, tuple, dict, str)) and len(value) > 64 or _too_nested(value):
                 raise self.error(node, f"{name} given an argument of more than 64 elements, which no layer takes")
         config = dict(zip(signature, arguments))
         for key, value in keywords.items():
@@ -732,6 +756,15 @@ class Reader:
             if key in config:
                 raise self.error(node, f"{name} given {key} twice")
             config[key] = value
+        for key, value in config.items():
+            if key in IGNORED or isinstance(value, LayerObject):
+                continue
+            # A text or a list where Keras takes neither is Keras's error; here, it could read as flags
+            # ("tanh:seq"), so values are checked before they become a spec.
+            if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9_.\-]*", value):
+                raise self.error(node, f"{name}'s {key}={printable(value)[:40]!r}, which Keras does not take")
+            if isinstance(value, (list, tuple)) and key not in SEQUENCE_ARGUMENTS:
+                raise self.error(node, f"{name}'s {key} is a {type(value).__name__}, where Keras takes a value")
         layer_name = config.pop("name", None)
         if layer_name is not None and not isinstance(layer_name, str):
             raise self.error(node, f"{name}'s name is not text")
@@ -1016,6 +1049,10 @@ class _Scope(dict):
 
 
 SEQUENCE_LAYERS = {"SimpleRNN", "LSTM", "GRU", "Bidirectional", "Conv1D", "RNN"}
+# The arguments Keras takes as a list or tuple.
+SEQUENCE_ARGUMENTS = {"target_shape", "dims", "axes", "axis", "kernel_size", "strides", "pool_size", "dilation_rate",
+                      "shared_axes", "attention_axes", "noise_shape", "output_shape", "input_shape",
+                      "batch_input_shape", "weights"}  # fmt: skip
 
 
 def _shape(value: Any) -> tuple:
@@ -1039,6 +1076,22 @@ def _tensors(value: Any) -> list | None:
     return None
 
 
+def _too_nested(value: Any) -> bool:
+    """Whether a value holds more than MAX_NODES values, counted without
+    recursion: a list that holds itself twice, doubled in a loop, is 2**40 values."""
+    waiting, count = [value], 0
+    while waiting:
+        one = waiting.pop()
+        count += 1
+        if count > MAX_NODES:
+            return True
+        if isinstance(one, (list, tuple)):
+            waiting += one
+        elif isinstance(one, dict):
+            waiting += list(one.keys()) + list(one.values())
+    return False
+
+
 def _as_json(value: Any) -> Any:
     """A value as Keras's saved config holds it: tuples are lists."""
     if isinstance(value, (tuple, list)):
@@ -1048,8 +1101,6 @@ def _as_json(value: Any) -> Any:
 
 def _check_widths(reader: Reader, node: ast.AST, text: str) -> None:
     """A format's widths and precisions stay small: '%0100000000d' would build 100 MB."""
-    import re
-
     if any(len(number) > 4 for number in re.findall(r"\d+", text)):
         raise reader.error(node, "a text format of a width too large for a name")
 
@@ -1068,8 +1119,6 @@ def looks_like_keras_calls(text: str) -> bool:
     """Whether spec arguments are Keras layer calls ('LSTM(64, return_sequences=True)')
     rather than rnnshape's specs: a Keras class name, called. (A program's
     statements start with a name and '='; a spec holds no parenthesis.)"""
-    import re
-
     found = re.match(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\(", text)
     return found is not None and (found[1] in SIGNATURES or found[1] in CELLS or found[1] == "Input")
 
@@ -1078,8 +1127,6 @@ def keras_calls_source(text: str) -> str:
     """Keras layer calls given as specs, as the file a user would write: one
     Sequential model of them, every Keras name imported. The calls keep their
     lines (one per argument), so that a message points into them."""
-    import re
-
     calls = [line for line in text.splitlines() if line.strip()]
     if len(calls) == 1:  # several calls in one argument: 'LSTM(8) Dense(1)'
         calls = re.split(r"(?<=\))\s+(?=(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\s*\()", calls[0])
@@ -1111,14 +1158,17 @@ def read_code(path: str, source: str, defines: dict[str, Any] | None = None, mod
         if isinstance(error, CodeError):
             raise
         raise InputError(f"{printable(path)}: {error}") from None
-    built = [(variable, value) for variable, value in reader.models]
     if model is not None:
-        chosen = [value for variable, value in built if variable == model]
+        chosen = [value for variable, value in reader.models if variable == model]
         if not chosen:
-            named = sorted({variable for variable, _ in built if variable})
+            named = sorted({variable for variable, _ in reader.models if variable})
             raise InputError(f"{printable(path)} builds no model held by '{printable(model)}'"
                              + (f": it has {', '.join(named)}" if named else ""))  # fmt: skip
-        return reader.graph(chosen[-1], dims, batch)
-    if not built:
+    elif not reader.models:
         raise InputError(f"{printable(path)} builds no Keras model (Sequential(...) or Model(...))")
-    return reader.graph(built[-1][1], dims, batch)
+    else:
+        chosen = [reader.models[-1][1]]
+    try:
+        return reader.graph(chosen[-1], dims, batch)
+    except RecursionError:
+        raise InputError(f"{printable(path)}: values nested too deep to read") from None
