@@ -489,7 +489,8 @@ def _named(graph, name):
 
     summary = infer_graph(graph, name=name)
     names = [None] * len(graph.layers)
-    for call, node in zip(graph.calls, summary.nodes[: len(graph.calls)]):
+    calls = [node for node in summary.nodes if node.operation is None]  # the graph's calls, without mask ops
+    for call, node in zip(graph.calls, calls):
         names[call.layer] = names[call.layer] or node.name
     layers = tuple(spec.replace(name=given or spec.name) for spec, given in zip(graph.layers, names))
     if graph.sequential:  # its layers in the order it calls them (the file's others are not the model's)

@@ -5,6 +5,7 @@ reading of the same model as specs or a program (itself checked against Keras)."
 from __future__ import annotations
 
 import json
+import shlex
 import re
 import string
 from pathlib import Path
@@ -415,3 +416,22 @@ def test_a_layer_both_wrapped_and_called_is_a_layer_of_its_own(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "│ bi (Bidirectional)              │ (None, 30, 16)         │           960 │" in result.stdout
     assert "│ lstm_0 (LSTM)                   │ (None, 30, 8)          │           800 │" in result.stdout
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[f"{entry['file']}:{entry.get('model', '')}" for entry in CORPUS])
+def test_spec_of_real_model_code_reads_back_as_the_same_model(entry):
+    """`rnnshape spec --from FILE.py` is rnnshape's notation for the model: the
+    one-line spec, or the program, gives the same table."""
+    if entry["file"] in REFUSED_BY_NAME:
+        return
+    arguments, source = corpus_arguments(entry)
+    spec = cli("spec", "--from", "-", *arguments, stdin=source)
+    assert spec.exit_code == 0, spec.stderr
+    read = cli("summary", "--from", "-", *arguments, stdin=source)
+    if spec.stdout.startswith("# model "):  # a graph's program, with its name
+        name = spec.stdout.split("--name ", 1)[1].split(" ", 1)[0]
+        again = cli("summary", "-f", "-", "--name", shlex.split(name)[0], stdin=spec.stdout)
+    else:
+        again = cli("summary", *shlex.split(spec.stdout))
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == read.stdout
