@@ -134,8 +134,11 @@ class FunctionalModel:
 
 
 class Function:
-    def __init__(self, node: ast.FunctionDef, scope: dict):
-        self.node, self.scope = node, scope
+    """A function of the file: its definition, the names it sees, and its
+    default values (made once, when it is defined, as Python makes them)."""
+
+    def __init__(self, node: ast.FunctionDef, scope: dict, defaults: list):
+        self.node, self.scope, self.defaults = node, scope, defaults
 
 
 class MergeFunction(Value):
@@ -251,6 +254,8 @@ class Reader:
             named = [target.id for target in targets if isinstance(target, ast.Name)]
             if named and all(name in self.defines for name in named):  # -D gives it: the file's value is data
                 return
+            if self.defined_unpacking(targets, node.value, scope):
+                return
             value = self.expression(node.value, scope)
             for target in targets:
                 self.assign(target, value, scope)
@@ -275,7 +280,8 @@ class Reader:
         elif isinstance(node, ast.FunctionDef):
             if node.decorator_list:
                 raise self.error(node.decorator_list[0], "a decorated function")
-            scope[node.name] = Function(node, scope)
+            scope[node.name] = Function(node, scope, [self.expression(default, scope) for default in
+                                                      node.args.defaults])  # fmt: skip
         elif isinstance(node, ast.Return):
             raise _Return(self.expression(node.value, scope) if node.value is not None else None)
         elif isinstance(node, ast.Pass):
@@ -292,6 +298,26 @@ class Reader:
         else:
             raise self.error(node, f"a {type(node).__name__} statement, which rnnshape does not read")
 
+    def defined_unpacking(self, targets: list, value: ast.expr, scope: dict) -> bool:
+        """a, b = X.shape[1], X.shape[2] where -D gives a and b: the names -D
+        gives keep their values, the others take theirs (one by one where the
+        value is written as a tuple). Whether the statement is done so."""
+        if len(targets) != 1 or not isinstance(targets[0], (ast.Tuple, ast.List)):
+            return False
+        names = [element.id if isinstance(element, ast.Name) else None for element in targets[0].elts]
+        given = [name is not None and name in self.defines for name in names]
+        if not any(given):
+            return False
+        if all(given):
+            return True
+        if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(names) or any(
+                isinstance(element, ast.Starred) for element in value.elts):  # fmt: skip
+            return False  # evaluated as a whole: the data it reads is refused where it is
+        for element, item, defined in zip(targets[0].elts, value.elts, given):
+            if not defined:
+                self.assign(element, self.expression(item, scope), scope)
+        return True
+
     def assign(self, target: ast.expr, value: object, scope: dict) -> None:
         if isinstance(target, ast.Name):
             scope[target.id] = value
@@ -302,8 +328,11 @@ class Reader:
                 raise self.error(target, f"unpacking {len(value)} values into {len(target.elts)} names")
             for element, item in zip(target.elts, value):
                 self.assign(element, item, scope)
-        elif isinstance(target, ast.Subscript) and isinstance(self.expression(target.value, scope), dict):
-            self.expression(target.value, scope)[self.constant_key(target.slice, scope)] = value
+        elif isinstance(target, ast.Subscript):
+            container = self.expression(target.value, scope)
+            if not isinstance(container, dict):
+                raise self.error(target, "an assignment to an item of something other than a dict")
+            container[self.constant_key(target.slice, scope)] = value
         else:
             raise self.error(target, "an assignment to something other than a name")
 
@@ -710,7 +739,7 @@ class Reader:
         if parameters.vararg or parameters.kwarg or parameters.posonlyargs or parameters.kwonlyargs:
             raise self.error(definition, f"{definition.name}() takes *args, **kwargs or keyword-only arguments")
         names = [argument.arg for argument in parameters.args]
-        defaults = dict(zip(names[len(names) - len(parameters.defaults):], parameters.defaults))
+        defaults = dict(zip(names[len(names) - len(function.defaults):], function.defaults))
         if len(arguments) > len(names) or set(keywords) - set(names):
             raise self.error(node, f"arguments {definition.name}() does not take")
         local = dict(zip(names, arguments))
@@ -718,7 +747,7 @@ class Reader:
             if name in keywords:
                 local[name] = keywords[name]
             elif name in defaults:
-                local[name] = self.expression(defaults[name], function.scope)
+                local[name] = defaults[name]
             else:
                 raise self.error(node, f"{definition.name}() without its argument {name}")
         scope = _Scope(local, function.scope)

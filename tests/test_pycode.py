@@ -435,3 +435,24 @@ def test_spec_of_real_model_code_reads_back_as_the_same_model(entry):
         again = cli("summary", *shlex.split(spec.stdout))
     assert again.exit_code == 0, again.stderr
     assert again.stdout == read.stdout
+
+
+def test_d_gives_names_a_tuple_assignment_unpacks(tmp_path):
+    """Found in review: n_timesteps, n_features = X.shape[1], X.shape[2], as tutorials write it."""
+    source = ("import keras\nn_timesteps, n_features = trainX.shape[1], trainX.shape[2]\na, b = 3, data.x\n"
+              "model = keras.Sequential([keras.Input((n_timesteps, n_features)), keras.layers.LSTM(a)])\n")
+    result = from_code(tmp_path, source, "-D", "n_timesteps=10", "-D", "n_features=3", "-D", "b=1")
+    assert result.exit_code == 0 and "(None, 3)" in result.stdout and "│            84 │" in result.stdout
+    bad(from_code(tmp_path, source, "-D", "n_timesteps=10"), "trainX")
+
+
+def test_default_arguments_are_made_once_when_the_function_is_defined(tmp_path):
+    """Found in review: def block(x, layer=Dense(3)) shares one Dense over its calls,
+    and u=units keeps the value units had then (Keras 3.15 printed these figures)."""
+    source = ("import keras\nunits = 8\ndef block(x, layer=keras.layers.Dense(3), u=units):\n"
+              "    return layer(keras.layers.Dense(u)(x))\nunits = 16\ni = keras.Input((4,))\n"
+              "model = keras.Model(i, block(block(i)))\n")
+    result = from_code(tmp_path, source)
+    assert result.exit_code == 0, result.stderr
+    assert "│ dense (Dense)       │ (None, 3)         │         27 │ dense_1[0][0],    │" in result.stdout
+    assert " Total params: 99 (396.00 B)" in result.stdout
