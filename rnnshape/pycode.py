@@ -852,11 +852,14 @@ class Reader:
     def sequential(self, node: ast.Call, arguments: list, keywords: dict) -> SequentialModel:
         given = dict(zip(("layers", "trainable", "name"), arguments))
         given.update(keywords)
-        if not isinstance(given.get("layers") or [], (list, tuple)) or not isinstance(given.get("name", ""), (str, type(None))):
+        if not isinstance(given.get("layers") or [], (list, tuple)) or not isinstance(given.get("name", ""),
+                                                                                     (str, type(None))):
             raise self.error(node, "a Sequential model given something other than a list of layers and a name")
         model = SequentialModel(given.get("name") or self.automatic("sequential"), node)
         for layer in given.get("layers") or []:
-            self.add(node, model, layer)
+            self.add(node, model, layer, rebuild=False)
+        if model.input is not None and model.layers:  # Keras builds it once, with all its layers
+            self.automatic("functional")
         self.models.append((None, model))
         return model
 
@@ -872,7 +875,11 @@ class Reader:
         self.model_counts[prefix] += 1
         return prefix if count == 0 else f"{prefix}_{count}"
 
-    def add(self, node: ast.AST, model: SequentialModel, layer: Any) -> None:
+    def add(self, node: ast.AST, model: SequentialModel, layer: Any, rebuild: bool = True) -> None:
+        """A layer (or an Input) added to a Sequential model. Keras names what it
+        makes for a model it can build: the InputLayer of a first layer's
+        input_shape takes an input_layer name, and every build (after each
+        add() once the input is known) a functional one."""
         if isinstance(layer, Tensor) and layer.call in self.inputs and not model.layers and model.input is None:
             model.input = self.inputs[layer.call]
             return
@@ -880,8 +887,16 @@ class Reader:
             raise self.error(node, f"adding a {_kind_of(layer)} to a Sequential model")
         if not model.layers and model.input is None and layer.input_shape is not None:
             shape = layer.input_shape
-            model.input = (shape[1:], shape[0], "float32", None)
+            model.input = self.implicit_input(node, shape)
         model.layers.append(layer)
+        if rebuild and model.input is not None:
+            self.automatic("functional")
+
+    def implicit_input(self, node: ast.AST, shape: tuple) -> tuple:
+        """The InputLayer Keras makes for a Sequential model's input shape: it takes an automatic name."""
+        self.calls.append((None, (), (), node))
+        self.inputs[len(self.calls) - 1] = (shape[1:], shape[0], "float32", None)
+        return self.inputs[len(self.calls) - 1]
 
     def model(self, node: ast.Call, arguments: list, keywords: dict) -> FunctionalModel:
         keywords = {{"input": "inputs", "output": "outputs"}.get(key, key): value for key, value in keywords.items()}
@@ -918,8 +933,8 @@ class Reader:
             return None
         if isinstance(model, SequentialModel) and method.name == "build":
             shape = arguments[0] if arguments else keywords.get("input_shape")
-            dims = self.shape(node, shape)
-            model.input = (dims[1:], dims[0], "float32", None)
+            model.input = self.implicit_input(node, self.shape(node, shape))
+            self.automatic("functional")
             return None
         raise self.error(node.func, f"the model's {method.name}(), which rnnshape does not read")
 

@@ -456,3 +456,25 @@ def test_default_arguments_are_made_once_when_the_function_is_defined(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "│ dense (Dense)       │ (None, 3)         │         27 │ dense_1[0][0],    │" in result.stdout
     assert " Total params: 99 (396.00 B)" in result.stdout
+
+
+def test_sequential_models_take_keras_counters_as_keras_builds_them(tmp_path):
+    """Found in review: every build of a Sequential model takes a functional name
+    (after each add() once its input is known), and the InputLayer Keras makes
+    for input_shape or build() an input_layer name: Keras 3.15 named the last
+    model of this file functional_8, its input input_layer_5."""
+    source = """\
+import keras
+from keras import layers
+s = keras.Sequential(); s.add(layers.LSTM(4, input_shape=(5, 3))); s.add(layers.Dense(2)); s.add(layers.Dense(1))
+s2 = keras.Sequential(); s2.add(keras.Input((5, 3))); s2.add(layers.Dense(2)); s2.add(layers.Dense(1))
+s3 = keras.Sequential([keras.Input((5, 3)), layers.Dense(2), layers.Dense(1)])
+s4 = keras.Sequential([layers.Dense(2, input_shape=(5, 3)), layers.Dense(1)])
+s5 = keras.Sequential([layers.Dense(2), layers.Dense(1)])
+s6 = keras.Sequential([layers.Dense(2), layers.Dense(1)]); s6.build((None, 5, 3))
+i = keras.Input((5, 3))
+model = keras.Model(i, layers.Dense(1)(i))
+"""
+    result = from_code(tmp_path, source)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith('Model: "functional_8"') and "input_layer_5 (InputLayer)" in result.stdout
