@@ -114,11 +114,11 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
     loaded: list[list[np.ndarray]] = []
     try:
         with h5py.File(source, "r") as weights_file:
-            legacy = weights_file.get("model_weights")  # Keras 2's model.save("m.h5")
+            legacy = _member(h5py, weights_file, "model_weights", path)  # Keras 2's model.save("m.h5")
             if isinstance(legacy, h5py.Group) or "layer_names" in weights_file.attrs:  # or its save_weights
                 return _load_keras2_hdf5(h5py, legacy if isinstance(legacy, h5py.Group) else weights_file, path,
                                          summary, dtype)  # fmt: skip
-            layers = weights_file.get("layers")
+            layers = _member(h5py, weights_file, "layers", path)
             if not isinstance(layers, h5py.Group):
                 raise InputError(f"--weights '{path}' is HDF5 but not a Keras 3 weights file (no 'layers' group)")
             for index, row in enumerate(summary.rows, 1):
@@ -127,16 +127,16 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
                 arrays: list[np.ndarray] = []
                 if row.weights:
                     where = f"--weights '{path}' layer {index} '{row.name}' (group layers/{group_name})"
-                    group = layers.get(group_name)
+                    group = _member(h5py, layers, group_name, path)
                     if not isinstance(group, h5py.Group):
                         raise InputError(f"{where}: no such group: the file is not this model's")
                     datasets = []
                     for part in layer.weight_groups():
-                        variables = group.get(part)
+                        variables = _member(h5py, group, part, path)
                         if not isinstance(variables, h5py.Group):
                             raise InputError(f"{where}: no '{part}': the file is not this model's")
                         numbered = sorted(variables.keys(), key=lambda key: int(key) if key.isdigit() else -1)
-                        datasets += [variables[key] for key in numbered]
+                        datasets += [_member(h5py, variables, key, path) for key in numbered]
                     if len(datasets) != len(row.weights):
                         raise InputError(f"{where} holds {len(datasets)} arrays but the layer needs "
                                          f"{len(row.weights)}")  # fmt: skip
@@ -155,6 +155,18 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
     return loaded
 
 
+def _member(h5py, parent, name: str, path: str):
+    """parent[name], where it is a member of this file: an external or soft
+    link would have rnnshape open another file, or loop."""
+    link = parent.get(name, getlink=True)
+    if link is None:
+        return None
+    if not isinstance(link, h5py.HardLink):
+        raise InputError(f"--weights '{path}': '{printable(name)[:40]}' is a link to elsewhere, which rnnshape does "
+                         "not follow")  # fmt: skip
+    return parent.get(name)
+
+
 def _load_keras2_hdf5(h5py, weights, path: str, summary: Summary, dtype: str) -> list[list[np.ndarray]]:
     """Keras 2's weights layout: a group per layer, by the layer's name, whose
     weight_names attribute lists its arrays in get_weights() order. Shapes and
@@ -164,7 +176,7 @@ def _load_keras2_hdf5(h5py, weights, path: str, summary: Summary, dtype: str) ->
         arrays: list[np.ndarray] = []
         if row.weights:
             where = f"--weights '{path}' layer {index} '{row.name}'"
-            group = weights.get(row.name)
+            group = _member(h5py, weights, row.name, path)
             names = group.attrs.get("weight_names") if isinstance(group, h5py.Group) else None
             if names is None:
                 raise InputError(f"{where}: no such layer in the file: the file is not this model's")
@@ -172,7 +184,7 @@ def _load_keras2_hdf5(h5py, weights, path: str, summary: Summary, dtype: str) ->
             if len(names) != len(row.weights):
                 raise InputError(f"{where} holds {len(names)} arrays but the layer needs {len(row.weights)}")
             for name, weight in zip(names, row.weights):
-                dataset = group.get(name)
+                dataset = _member(h5py, group, name, path)
                 if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
                     shape = getattr(dataset, "shape", None)
                     raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the model needs "

@@ -308,3 +308,21 @@ def test_a_keras_2_gru_saved_without_reset_after_takes_keras_2s_default(tmp_path
         result = CliRunner().invoke(main, ["summary", "--from", str(tmp_path / "model.json"), "--json"])
         counts.append(next(layer["params"] for layer in json.loads(result.stdout)["layers"] if layer["name"] == "gru"))
     assert counts == [3 * 8 * (32 + 8) + 2 * 3 * 8, 3 * 8 * (32 + 8) + 3 * 8]
+
+
+@pytest.mark.parametrize("link", ["external", "soft"])
+def test_a_weights_file_that_links_elsewhere_is_refused(tmp_path, link):
+    """Found in review: an HDF5 group replaced by a link had h5py open another file."""
+    h5py = pytest.importorskip("h5py")
+    import shutil
+
+    path = tmp_path / "chapter.h5"
+    shutil.copy(FIXTURES / "keras2_saved" / "chapter.h5", path)
+    with h5py.File(tmp_path / "elsewhere.h5", "w") as other:
+        other.create_group("rnn")
+    with h5py.File(path, "a") as model_file:
+        del model_file["model_weights/rnn"]
+        model_file["model_weights/rnn"] = (h5py.ExternalLink(str(tmp_path / "elsewhere.h5"), "/rnn")
+                                           if link == "external" else h5py.SoftLink("/model_weights"))  # fmt: skip
+    result = CliRunner().invoke(main, ["summary", "--from", str(path), "--weights", str(path), "--run"])
+    assert result.exit_code == 2 and "a link to elsewhere" in result.stderr, result.output
