@@ -229,6 +229,9 @@ def _from_keras2(config: dict) -> dict:
         layer = entry.get("config") if isinstance(entry, dict) else None
         if isinstance(layer, dict) and entry.get("class_name") == "Embedding":
             layer.pop("input_length", None)  # Keras 3 drops it: the input layer has the length
+        if isinstance(layer, dict) and entry.get("class_name") == "MultiHeadAttention":
+            for key in ("query_shape", "key_shape", "value_shape"):  # Keras 2's build shapes
+                layer.pop(key, None)
         for one in (entry, layer.get("layer") if isinstance(layer, dict) else None):
             inner = one.get("config") if isinstance(one, dict) else None
             if isinstance(inner, dict) and one.get("class_name") == "GRU":
