@@ -213,7 +213,8 @@ def stack_options(command):
               help="Seed of the random weights and input of --run (default: 0).")
 @click.option("--max-memory", metavar="SIZE", help="Refuse a --run estimated to need more (default: half the "
               "available memory), e.g. 512M, 8G.")
-def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, fmt, as_json, convention,
+def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name,
+            fmt, as_json, convention,
             dtype, details, expand, show_trainable, run_forward, weights_path, save_weights, input_data, save_output,
             seed, max_memory):  # fmt: skip
     """Print the summary Keras would print for a stack of layer SPECs.
@@ -286,7 +287,8 @@ def summary(specs, input_text, timesteps, input_dim, batch, spec_file, model_pat
               "would initialise the model with (drawn with --seed).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the initial weights --save-weights writes "
               "without --weights (default: 0).")
-def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, framework, output_path,
+def code(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name,
+         framework, output_path,
          weights_path, save_weights, seed):  # fmt: skip
     """Print a runnable Python module whose build_model() returns the model:
     with --framework keras, a Keras 3 model whose model.summary() shows the
@@ -426,7 +428,8 @@ Examples:
               help="Write the picture to FILE (.svg, .dot or .gv, .mmd) instead of stdout.")
 @click.option("--expand", is_flag=True, help="Draw the layers inside Bidirectional and TimeDistributed.")
 @click.option("--unroll", is_flag=True, help="Draw each recurrent layer unrolled over its timesteps.")
-def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name, fmt, output_path, expand,
+def plot(specs, input_text, timesteps, input_dim, batch, spec_file, model_path, defines, model_variable, name,
+         fmt, output_path, expand,
          unroll):  # fmt: skip
     """Draw the model as plot_model(show_shapes=True, show_layer_names=True,
     show_trainable=True) does: a box per layer, top to bottom, with its name,
@@ -500,8 +503,8 @@ def _named(graph, name):
     return SavedModel(summary.model, (), None, (), graph=graph.replace(layers=layers))
 
 
-def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines,
-                         model_variable):
+def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines=(),
+           model_variable=None):  # fmt: skip
     """(the model's graph, its name): from a program, from SPECs and the input
     options, or from a saved model (--from)."""
     from .graph import looks_like_program, parse_program
@@ -551,9 +554,7 @@ def _model_from_code(specs, spec_file, input_text, timesteps, input_dim, batch, 
     given = [option for option, value in (("SPEC", specs), ("-f", spec_file)) if value]
     if given:
         raise InputError(f"--from reads the layers from the code: leave out {given[0]}")
-    dims = None
-    if input_text is not None or timesteps is not None or input_dim is not None:
-        dims = _input_shape(input_text, timesteps, input_dim, True)
+    dims = _code_dims(input_text, timesteps, input_dim)
     where = "stdin" if path == "-" else f"'{printable(path)}'"
     try:
         if path == "-":
@@ -580,14 +581,19 @@ def _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name)
     from .pycode import keras_calls_source, read_code
     from .saved import spec_line
 
-    dims = None
-    if input_text is not None or timesteps is not None or input_dim is not None:
-        dims = _input_shape(input_text, timesteps, input_dim, True)
+    dims = _code_dims(input_text, timesteps, input_dim)
     graph, model_name = read_code("<specs>", keras_calls_source(text), None, None, dims, batch)
     graph_name = name or model_name
     click.echo(f"note: read as Keras code; in rnnshape's notation: {spec_line(_named(graph, graph_name))}",
                err=True)  # fmt: skip
     return graph, graph_name
+
+
+def _code_dims(input_text, timesteps, input_dim) -> tuple | None:
+    """The input options' shape for Keras code, where it gives none (None: not given)."""
+    if input_text is None and timesteps is None and input_dim is None:
+        return None
+    return _input_shape(input_text, timesteps, input_dim, True)
 
 
 def _defines(texts: tuple[str, ...]) -> dict:

@@ -103,7 +103,7 @@ class LayerObject:
         self.node, self.constructed = node, constructed
         self.input_shape: tuple | None = None  # Keras 2's input_shape= (batch first)
         self.wrapped = False  # inside a Bidirectional, TimeDistributed or RNN
-        self.number: int | None = None
+        self._spec: LayerSpec | None = None  # the kind it is, once read (Reader.spec)
 
     def entry(self) -> dict:
         """The layer as Keras saves it: class name and config (wrapped layers
@@ -590,7 +590,8 @@ class Reader:
         if isinstance(node.slice, ast.Slice):
             parts = [self.expression(part, scope) if part is not None else None
                      for part in (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
-            if not isinstance(value, (list, tuple, str)) or not all(isinstance(part, (int, type(None))) for part in parts):
+            if not isinstance(value, (list, tuple, str)) or not all(isinstance(part, (int, type(None)))
+                                                                    for part in parts):  # fmt: skip
                 raise self.error(node, "a slice rnnshape cannot take")
             if parts[2] == 0:
                 raise self.error(node, "a slice whose step is 0")
@@ -619,9 +620,7 @@ class Reader:
         path = namespace.path + (name,)
         keras = Namespace(path).keras
         if keras is None:
-            if namespace.keras is None and path[0] not in ("tensorflow", "tf", "keras"):
-                return Namespace(path)  # numpy.random …: an error only where it is used as a value
-            return Namespace(path)
+            return Namespace(path)  # numpy.random …: what it makes is refused only where the model needs it
         if name in SIGNATURES or name in CELLS or name in ("Sequential", "Model", "Input", "InputLayer"):
             return KerasClass(name)
         if name in IGNORED_FUNCTIONS:
@@ -771,7 +770,7 @@ class Reader:
             return self.model(node, arguments, keywords)
         if name in ("Input", "InputLayer"):
             return self.input(node, arguments, keywords)
-        signature = SIGNATURES.get(name) if name not in CELLS else SIGNATURES[name]
+        signature = SIGNATURES[name]
         if len(arguments) > len(signature):
             raise self.error(node, f"{name} given {len(arguments)} positional arguments; rnnshape reads "
                                    f"{len(signature)} ({', '.join(signature) or 'none'})",
@@ -962,9 +961,8 @@ class Reader:
         """The layer as rnnshape's kind, read from its config as a saved model's is."""
         from .saved import _layer_spec
 
-        cached = getattr(layer, "_spec", None)
-        if cached is not None:
-            return cached
+        if layer._spec is not None:
+            return layer._spec
         try:
             spec = _layer_spec(layer.entry(), 1, "layer")
         except InputError as error:

@@ -5,10 +5,10 @@ blocks, the models of docs/tutorial.md's "Real models", Keras's RNN guide, keras
 examples, TensorFlow tutorials, and seeded random files), and tests/fixtures/keras_code.json
 what Keras 3 built from each file (tests/fixtures/make_keras_code_fixtures.py).
 
-THE READER'S TESTS WILL USE THIS CORPUS: `rnnshape summary --from FILE.py` (SPEC section 13,
-issue 17) must print each entry's "summary" given its "D" values as -D NAME=VALUE, its "i" as
--i for a model Keras leaves unbuilt, and its "model" as --model. This module tests no reader
-(there is none yet): only that the files parse and the fixture entries are complete.
+tests/test_pycode.py reads every file with `rnnshape summary --from FILE.py` and checks it
+prints the entry's "summary", given its "D" values as -D NAME=VALUE, its "i" as -i for a model
+Keras leaves unbuilt, and its "model" as --model. This module checks the corpus itself: the
+files parse and the fixture entries are complete.
 """
 
 from __future__ import annotations
