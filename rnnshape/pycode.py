@@ -811,7 +811,7 @@ class Reader:
                                + (dim,))  # fmt: skip
         if name == "Embedding" and "input_length" in config:  # Keras 2's: Keras 3 drops it with a warning
             config.pop("input_length")
-        for wrapped in ("layer", "cell", "backward_layer"):
+        for wrapped in ("layer", "cell"):  # (a backward_layer the file makes takes its own name and count)
             inner = config.get(wrapped)
             if isinstance(inner, LayerObject):
                 inner.wrapped = True

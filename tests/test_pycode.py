@@ -490,3 +490,15 @@ model = keras.Model(i, layers.Dense(1)(i))
     result = from_code(tmp_path, source)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith('Model: "functional_8"') and "input_layer_5 (InputLayer)" in result.stdout
+
+
+def test_a_backward_layer_the_file_makes_takes_its_count(tmp_path):
+    """Found in review: Bidirectional(..., backward_layer=LSTM(...)): the backward
+    LSTM takes a name, so the next LSTM is lstm_2 (Keras 3.15 printed this)."""
+    source = ("import keras\nfrom keras import layers\ninp = keras.Input((5, 3))\n"
+              "x = layers.Bidirectional(layers.LSTM(4, return_sequences=True), backward_layer=layers.LSTM(4, "
+              "return_sequences=True, go_backwards=True))(inp)\ny = layers.Dense(2)(x)\nz = layers.LSTM(2)(x)\n"
+              "model = keras.Model(inp, [y, z])\n")
+    result = from_code(tmp_path, source)
+    assert result.exit_code == 0, result.stderr
+    assert "│ lstm_2 (LSTM)       │ (None, 2)         │         88 │ bidirectional[0]… │" in result.stdout
