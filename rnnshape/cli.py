@@ -9,6 +9,7 @@ whatever ends the process into its ``ExitStatus``.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -21,6 +22,7 @@ from .spec import parse, parse_dims
 
 FORMATS = ("table", "plain", "markdown", "json", "csv")
 MAX_SPEC_BYTES = 1024**2  # spec text read from a file or stdin
+KERAS_CALL = re.compile(r"\s*(?:[A-Za-z_]\w*\.)*[A-Z]\w*\s*\(")  # a class called: Keras code, not specs
 MIN_TABLE_WIDTH = 44  # the table is never narrower than 40 columns (Keras refuses below that)
 
 SUMMARY_EXAMPLES = """
@@ -526,10 +528,11 @@ def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path
         return saved.model_graph(), name or saved.name
     _check_spec_arguments(specs, input_text)
     text, from_file = _spec_text(specs, spec_file)
-    from .pycode import looks_like_keras_calls
+    if KERAS_CALL.match(text):  # 'LSTM(64, return_sequences=True)': Keras's own spelling (specs are lower case)
+        from .pycode import looks_like_keras_calls
 
-    if looks_like_keras_calls(text):  # 'LSTM(64, return_sequences=True)': Keras's own spelling
-        return _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name)
+        if looks_like_keras_calls(text):
+            return _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name)
     if looks_like_program(text):
         given = [option for option, value in (("-i", input_text), ("-t", timesteps), ("-d", input_dim),
                                               ("-b", batch)) if value]  # fmt: skip
