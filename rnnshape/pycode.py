@@ -823,7 +823,9 @@ class Reader:
     def input(self, node: ast.Call, arguments: list, keywords: dict) -> Tensor:
         allowed = ("shape", "batch_size", "dtype", "name", "batch_shape", "sparse")
         config = dict(zip(allowed, arguments))
-        config.update(keywords)
+        # Keras 2's InputLayer(input_shape=...) and InputLayer(batch_input_shape=...).
+        config.update({{"input_shape": "shape", "batch_input_shape": "batch_shape"}.get(key, key): value
+                       for key, value in keywords.items()})  # fmt: skip
         unknown = set(config) - set(allowed)
         if unknown:
             raise self.error(node, f"Input given {', '.join(sorted(unknown))}, which rnnshape does not read")

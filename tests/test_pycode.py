@@ -502,3 +502,11 @@ def test_a_backward_layer_the_file_makes_takes_its_count(tmp_path):
     result = from_code(tmp_path, source)
     assert result.exit_code == 0, result.stderr
     assert "│ lstm_2 (LSTM)       │ (None, 2)         │         88 │ bidirectional[0]… │" in result.stdout
+
+
+def test_keras_2s_input_layer_with_input_shape(tmp_path):
+    """InputLayer(input_shape=(10, 5)) as a Sequential model's first item, as Keras 2 tutorials
+    write it (Keras 3.15 builds it: lstm (None, 4), 160 parameters)."""
+    source = ("from keras.layers import InputLayer, LSTM\nfrom keras.models import Sequential\n"
+              "model = Sequential([InputLayer(input_shape=(10, 5)), LSTM(4)])\n")
+    assert from_code(tmp_path, source).stdout == cli("summary", "-i", "10,5", "lstm:4").stdout
