@@ -475,7 +475,7 @@ def spec_command(model_path, defines, model_variable, input_text):
     name is not the automatic one), or the program of a graph, so that
     `rnnshape summary $(rnnshape spec --from MODEL)` shows the same figures.
     """
-    from .saved import read_model, spec_line
+    from .saved import read_model, saved_model, spec_line
 
     if not _is_code(model_path):
         if defines or model_variable or input_text:
@@ -483,26 +483,7 @@ def spec_command(model_path, defines, model_variable, input_text):
         click.echo(spec_line(read_model(model_path)))
         return
     graph, name = _model_from_code((), None, input_text, None, None, None, model_path, None, defines, model_variable)
-    click.echo(spec_line(_named(graph, name)))
-
-
-def _named(graph, name):
-    """A graph read from code as a saved model is (a SavedModel): every layer
-    with the name Keras gives it."""
-    from .saved import SavedModel
-    from .shapes import infer_graph
-
-    summary = infer_graph(graph, name=name)
-    names = [None] * len(graph.layers)
-    calls = [node for node in summary.nodes if node.operation is None]  # the graph's calls, without mask ops
-    for call, node in zip(graph.calls, calls):
-        names[call.layer] = names[call.layer] or node.name
-    layers = tuple(spec.replace(name=given or spec.name) for spec, given in zip(graph.layers, names))
-    if graph.sequential:  # its layers in the order it calls them (the file's others are not the model's)
-        source = layers[graph.calls[0].layer].layer
-        return SavedModel(summary.model, tuple(source.shape), source.batch,
-                          tuple(layers[call.layer] for call in graph.calls[1:]))  # fmt: skip
-    return SavedModel(summary.model, (), None, (), graph=graph.replace(layers=layers))
+    click.echo(spec_line(saved_model(graph, name)))
 
 
 def _model(specs, spec_file, input_text, timesteps, input_dim, batch, model_path, name, defines=(),
@@ -560,11 +541,7 @@ def _model_from_code(specs, spec_file, input_text, timesteps, input_dim, batch, 
     dims = _code_dims(input_text, timesteps, input_dim)
     where = "stdin" if path == "-" else f"'{printable(path)}'"
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
+        data = _read_at_most(path, MAX_BYTES)
         if len(data) > MAX_BYTES:
             raise InputError(f"the code in {where} is longer than {MAX_BYTES // 1000:,} kB, the limit (a model "
                              "file takes a few kB)")  # fmt: skip
@@ -582,12 +559,12 @@ def _model_from_keras_calls(text, input_text, timesteps, input_dim, batch, name)
     """(graph, name) of Keras layer calls given as specs, read as the Sequential
     model of them; a note gives the same model in rnnshape's notation."""
     from .pycode import keras_calls_source, read_code
-    from .saved import spec_line
+    from .saved import saved_model, spec_line
 
     dims = _code_dims(input_text, timesteps, input_dim)
     graph, model_name = read_code("<specs>", keras_calls_source(text), None, None, dims, batch)
     graph_name = name or model_name
-    click.echo(f"note: read as Keras code; in rnnshape's notation: {spec_line(_named(graph, graph_name))}",
+    click.echo(f"note: read as Keras code; in rnnshape's notation: {spec_line(saved_model(graph, graph_name))}",
                err=True)  # fmt: skip
     return graph, graph_name
 
@@ -686,11 +663,7 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool
         return "\n".join(specs), False  # a stack splits at any space; a program's statements at lines
     where = "standard input" if spec_file == "-" else f"'{spec_file}'"
     try:
-        if spec_file == "-":
-            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        else:
-            with open(spec_file, "rb") as handle:
-                data = handle.read(MAX_SPEC_BYTES + 1)
+        data = _read_at_most(spec_file, MAX_SPEC_BYTES)
         if len(data) > MAX_SPEC_BYTES:  # /dev/zero, `yes |`: never read without end
             raise InputError(f"the specs in {where} are longer than {MAX_SPEC_BYTES // 1024**2} MB, the limit "
                              "(a whole model's specs take a few hundred bytes)")  # fmt: skip
@@ -699,6 +672,15 @@ def _spec_text(specs: tuple[str, ...], spec_file: str | None) -> tuple[str, bool
         raise InputError(f"cannot read specs from {where}: it is not UTF-8 text") from None
     except OSError as error:
         raise InputError(f"cannot read specs from {where}: {error.strerror or error}") from None
+
+
+def _read_at_most(path: str, limit: int) -> bytes:
+    """A file's bytes, or stdin's ('-'): at most ``limit`` and one more, so that
+    a longer one (/dev/zero, `yes |`) is known as such and never read to its end."""
+    if path == "-":
+        return sys.stdin.buffer.read(limit + 1)
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
 
 
 def _input_shape(input_text: str | None, timesteps: str | None, input_dim: str | None, takes_ids: bool) -> tuple:

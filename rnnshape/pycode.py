@@ -25,7 +25,6 @@ from typing import Any
 
 from .errors import InputError, printable
 from .graph import Call, Graph, Ref, chain
-from .kinds import InputLayer
 from .spec import LayerSpec
 from .values import Value
 
@@ -1019,6 +1018,8 @@ class Reader:
         named in the code that this model does not use (another model's: their
         names may repeat this one's, and a named layer takes no count) and the
         calls that read what they make."""
+        from .saved import input_spec
+
         kept_calls, dropped = self.kept_calls(model)
         ordered = sorted(kept_calls)
         numbers: dict[int, int] = {}  # LayerObject id -> its number among the graph's layers
@@ -1035,9 +1036,7 @@ class Reader:
             if is_input:
                 dims, batch, dtype, name = self.inputs[index]
                 input_numbers[index] = len(layers)
-                ids = dtype.startswith(("int", "uint"))  # as a saved model's InputLayer is read
-                text = "input:" + ",".join("None" if dim is None else str(dim) for dim in dims)
-                layers.append(LayerSpec(text, InputLayer(tuple(dims), batch, "int32" if ids else "float32"), name))
+                layers.append(input_spec(dims, batch, dtype, name))  # as a saved model's InputLayer is read
             else:
                 numbers[id(objects[index])] = len(layers)
                 layers.append(self.spec(objects[index]))

@@ -290,9 +290,7 @@ def _functional(body: dict, entries: list, where: str) -> SavedModel:
             name = config.get("name")
             if not isinstance(name, str) or not name or "/" in name:
                 raise InputError(f"{where}: input {number} has no usable name")
-            dtype = "int32" if str(config.get("dtype", "")).startswith(("int", "uint")) else "float32"
-            text = "input:" + ",".join("None" if dim is None else str(dim) for dim in dims)
-            spec = LayerSpec(text, InputLayer(dims, batch, dtype), name)
+            spec = input_spec(dims, batch, str(config.get("dtype", "")), name)
         else:
             spec = _layer_spec(entry, number, where)
             if frozen and spec.trainable:
@@ -337,6 +335,14 @@ def _functional(body: dict, entries: list, where: str) -> SavedModel:
     name = body.get("name", "functional")
     first = layers[calls[inputs[0].call].layer].layer
     return SavedModel(name if isinstance(name, str) else "functional", first.shape, first.batch, (), graph)
+
+
+def input_spec(dims: tuple, batch: int | None, dtype: str, name: str | None) -> LayerSpec:
+    """A model's input as the graph holds it: integer ids for an integer dtype
+    (an embedding reads them), else floats."""
+    ids = dtype.startswith(("int", "uint"))
+    text = "input:" + ",".join("None" if dim is None else str(dim) for dim in dims)
+    return LayerSpec(text, InputLayer(tuple(dims), batch, "int32" if ids else "float32"), name)
 
 
 def _ordered_calls(pending: list, layers: list, where: str) -> list[tuple[Call, int]]:
@@ -745,6 +751,24 @@ def automatic_names(graph: Graph) -> list[str]:
             next_name(bases[-1], counters)
         names[number] = automatic
     return names
+
+
+def saved_model(graph: Graph, name: str | None) -> SavedModel:
+    """A graph (read from Keras code) as a saved model is: every layer with the
+    name Keras gives it, for spec_line."""
+    from .shapes import infer_graph
+
+    summary = infer_graph(graph, name=name)
+    names = [None] * len(graph.layers)
+    calls = [node for node in summary.nodes if node.operation is None]  # the graph's calls, without mask ops
+    for call, node in zip(graph.calls, calls):
+        names[call.layer] = names[call.layer] or node.name
+    layers = tuple(spec.replace(name=given or spec.name) for spec, given in zip(graph.layers, names))
+    if graph.sequential:  # its layers in the order it calls them (the file's others are not the model's)
+        source = layers[graph.calls[0].layer].layer
+        return SavedModel(summary.model, tuple(source.shape), source.batch,
+                          tuple(layers[call.layer] for call in graph.calls[1:]))  # fmt: skip
+    return SavedModel(summary.model, (), None, (), graph=graph.replace(layers=layers))
 
 
 def spec_line(saved: SavedModel) -> str:

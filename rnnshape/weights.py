@@ -140,19 +140,22 @@ def _load_hdf5(source, path: str, summary: Summary, dtype: str) -> list[list[np.
                     if len(datasets) != len(row.weights):
                         raise InputError(f"{where} holds {len(datasets)} arrays but the layer needs "
                                          f"{len(row.weights)}")  # fmt: skip
-                    for dataset, weight in zip(datasets, row.weights):
-                        if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
-                            shape = getattr(dataset, "shape", None)
-                            raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the "
-                                             f"stack needs {weight.shape}")  # fmt: skip
-                        if dataset.dtype.kind != "f":
-                            raise InputError(f"{where} weight '{weight.name}' has dtype {dataset.dtype}; weights "
-                                             "must be floating point")  # fmt: skip
-                        arrays.append(np.asarray(dataset[()]).astype(dtype))
+                    arrays = [_checked_array(h5py, dataset, weight, where, dtype)
+                              for dataset, weight in zip(datasets, row.weights)]  # fmt: skip
                 loaded.append(arrays)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"cannot read --weights '{path}' as HDF5: {printable(str(error))[:200]}") from None
     return loaded
+
+
+def _checked_array(h5py, dataset, weight, where: str, dtype: str) -> np.ndarray:
+    """A dataset read as ``weight``, its shape and dtype checked before its data is read."""
+    if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
+        shape = getattr(dataset, "shape", None)
+        raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the stack needs {weight.shape}")
+    if dataset.dtype.kind != "f":
+        raise InputError(f"{where} weight '{weight.name}' has dtype {dataset.dtype}; weights must be floating point")
+    return np.asarray(dataset[()]).astype(dtype)
 
 
 def _member(h5py, parent, name: str, path: str):
@@ -183,16 +186,8 @@ def _load_keras2_hdf5(h5py, weights, path: str, summary: Summary, dtype: str) ->
             names = [name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name) for name in names]
             if len(names) != len(row.weights):
                 raise InputError(f"{where} holds {len(names)} arrays but the layer needs {len(row.weights)}")
-            for name, weight in zip(names, row.weights):
-                dataset = _member(h5py, group, name, path)
-                if not isinstance(dataset, h5py.Dataset) or tuple(dataset.shape) != weight.shape:
-                    shape = getattr(dataset, "shape", None)
-                    raise InputError(f"{where} weight '{weight.name}' has shape {shape}, but the model needs "
-                                     f"{weight.shape}")  # fmt: skip
-                if dataset.dtype.kind != "f":
-                    raise InputError(f"{where} weight '{weight.name}' has dtype {dataset.dtype}; weights must be "
-                                     "floating point")  # fmt: skip
-                arrays.append(np.asarray(dataset[()]).astype(dtype))
+            arrays = [_checked_array(h5py, _member(h5py, group, name, path), weight, where, dtype)
+                      for name, weight in zip(names, row.weights)]  # fmt: skip
         loaded.append(arrays)
     return loaded
 
