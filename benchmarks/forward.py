@@ -1,16 +1,24 @@
-"""Speed of rnnshape's forward pass against its peers, per layer.
+"""Speed of rnnshape's forward pass against its peers, over a grid of layers and shapes.
 
-    python benchmarks/forward.py [--repeats 15] [--batch 64 --timesteps 100 --features 128 --units 256]
+    python benchmarks/forward.py [--repeats 15] [--rounds 3] [--per-step] [--only LSTM,GRU]
 
-For SimpleRNN, LSTM and GRU (return_sequences, float32), a masked LSTM and a
-Conv1D it prints the median time of:
+Each row of the grid is a layer (return_sequences, float32) at one shape, batch x
+timesteps x features -> units, with the target ratio rnnshape / PyTorch it is held to:
+
+    SimpleRNN, LSTM, GRU          64 x 100 x 128 -> 256    <= 1.2
+    LSTM, GRU                      8 x 100 x  32 ->  64    <= 1.5
+    LSTM, GRU                      1 x 100 x  64 ->  64    <= 2.0
+
+then, at the first shape, a masked LSTM, a Bidirectional LSTM and a Conv1D (no target
+beside PyTorch; kept no slower than before with benchmarks/compare.py). For each row it
+prints the median time of:
 
 - rnnshape   -- rnnshape.forward.forward, the code `rnnshape summary --run` times;
 - floor      -- the matrix products alone (one input projection for all timesteps,
                 then one recurrent product per step, into preallocated buffers):
                 no gate arithmetic, so no NumPy implementation of the cell can beat it;
-- per-step   -- the seed chapter's loop, sample by sample and step by step
-                (`np.tanh(np.dot(Wx, x_t) + np.dot(Wh, h) + b)`, and the same style for the gates);
+- per-step   -- (with --per-step) the seed chapter's loop, sample by sample and step by
+                step (`np.tanh(np.dot(Wx, x_t) + np.dot(Wh, h) + b)`, and the same style for the gates);
 - unmasked   -- for the masked LSTM: the same stack (Masking, then LSTM) on the same
                 input without its padding, so no step is masked: what the masked
                 steps cost the recurrent layer (target: at most 15%);
@@ -19,9 +27,11 @@ Conv1D it prints the median time of:
                 Conv1d gets its own channels-first layout, prepared outside the timing;
 - Keras      -- a Keras 3 Sequential's predict() (skipped when keras is absent),
 
-and the ratios rnnshape / PyTorch (target <= 1.6), rnnshape / Keras (target < 1) and
-rnnshape / floor. The masked LSTM's input has the last 0-30% of each sample's
-steps padded with zeros, behind a Masking layer.
+and the ratios rnnshape / PyTorch (with the row's target and whether it holds),
+rnnshape / Keras and rnnshape / floor, then a table of the grid. The masked LSTM's input
+has the last 0-30% of each sample's steps padded with zeros, behind a Masking layer.
+Each contender runs in its own process, in turns (--rounds), so that one library's
+thread pool never competes with another's and the machine's noisy spells fall on all.
 """
 
 from __future__ import annotations
@@ -46,8 +56,17 @@ CASES = {
     "LSTM": ("lstm:{units}:seq", "lstm"),
     "GRU": ("gru:{units}:seq", "gru"),
     "LSTM masked": ("masking lstm:{units}:seq", None),
+    "Bidirectional LSTM": ("bi:lstm:{units}:seq", None),
     "Conv1D": ("conv1d:{units}:3:pad=same", None),
 }
+LARGE, SMALL, SINGLE = (64, 100, 128, 256), (8, 100, 32, 64), (1, 100, 64, 64)  # batch, timesteps, features, units
+# (case, shape, target rnnshape / PyTorch or None)
+GRID = [
+    ("SimpleRNN", LARGE, 1.2), ("LSTM", LARGE, 1.2), ("GRU", LARGE, 1.2),
+    ("LSTM", SMALL, 1.5), ("GRU", SMALL, 1.5),
+    ("LSTM", SINGLE, 2.0), ("GRU", SINGLE, 2.0),
+    ("LSTM masked", LARGE, None), ("Bidirectional LSTM", LARGE, None), ("Conv1D", LARGE, None),
+]
 
 
 def timed_calls(function, calls: int) -> list[float]:
@@ -117,6 +136,9 @@ def torch_runner(case: str, x: np.ndarray, units: int):
         inputs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))  # PyTorch's (batch, channels, steps)
     elif case == "LSTM masked":
         return None, "skipped: PyTorch's LSTM has no mask (pack_padded_sequence drops trailing padding only)"
+    elif case == "Bidirectional LSTM":
+        module = torch.nn.LSTM(x.shape[2], units, batch_first=True, bidirectional=True)  # outputs concatenated
+        inputs = torch.from_numpy(x)
     else:
         cell = CASES[case][1]
         module = {"simple": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
@@ -142,6 +164,7 @@ def keras_runner(case: str, x: np.ndarray, units: int):
         "LSTM": [layers.LSTM(units, return_sequences=True)],
         "GRU": [layers.GRU(units, return_sequences=True)],
         "LSTM masked": [layers.Masking(), layers.LSTM(units, return_sequences=True)],
+        "Bidirectional LSTM": [layers.Bidirectional(layers.LSTM(units, return_sequences=True))],
         "Conv1D": [layers.Conv1D(units, 3, padding="same")],
     }[case]
     model = keras.Sequential([keras.Input(x.shape[1:]), *stack])
@@ -205,55 +228,71 @@ def worker(args) -> None:
     print(json.dumps({"times": times, "note": note}))
 
 
-def measure(name: str, cell_name: str, args, calls: int) -> tuple[list[float], str | None]:
+def measure(name: str, case: str, shape: tuple, calls: int) -> tuple[list[float], str | None]:
     """Run a worker process: each contender is timed alone in a fresh process,
     so one library's thread pool (PyTorch's OpenMP threads spin after each call)
     never competes with another's for the cores."""
-    command = [sys.executable, __file__, "--worker-cell", cell_name, "--worker-name", name, "--calls", str(calls),
-               "--batch", str(args.batch), "--timesteps", str(args.timesteps), "--features", str(args.features),
-               "--units", str(args.units)]  # fmt: skip
+    batch, timesteps, features, units = shape
+    command = [sys.executable, __file__, "--worker-cell", case, "--worker-name", name, "--calls", str(calls),
+               "--batch", str(batch), "--timesteps", str(timesteps), "--features", str(features),
+               "--units", str(units)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     return report["times"], report["note"]
+
+
+def shape_text(shape: tuple) -> str:
+    batch, timesteps, features, units = shape
+    return f"{batch} x {timesteps} x {features} -> {units}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed calls per contender (per round: repeats / rounds)")
     parser.add_argument("--rounds", type=int, default=3, help="turns the contenders take, to spread the machine's noise")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--timesteps", type=int, default=100)
-    parser.add_argument("--features", type=int, default=128)
-    parser.add_argument("--units", type=int, default=256)
-    parser.add_argument("--no-per-step", action="store_true", help="skip the slow per-step loop")
-    parser.add_argument("--worker-cell", help=argparse.SUPPRESS)
-    parser.add_argument("--worker-name", help=argparse.SUPPRESS)
-    parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--per-step", action="store_true", help="also time the seed chapter's (slow) per-step loop")
+    parser.add_argument("--only", help="the grid's rows for these cases only, comma-separated (LSTM,GRU)")
+    for option in ("--batch", "--timesteps", "--features", "--units", "--worker-cell", "--worker-name", "--calls"):
+        parser.add_argument(option, type=str if option.startswith("--worker") else int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_cell:
         return worker(args)
-    print(f"batch {args.batch}, timesteps {args.timesteps}, features {args.features}, units {args.units}, "
-          f"return_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
+    rows = [row for row in GRID if not args.only or row[0] in args.only.split(",")]
+    contenders = [name for name in CONTENDERS if args.per_step or name != "per-step"]
+    print(f"return_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
           f"{args.rounds} rounds, each contender in its own process\n")
-    contenders = [name for name in CONTENDERS if not (args.no_per_step and name == "per-step")]
-    for cell_name in CASES:
+    results = []
+    for case, shape, target in rows:
         times: dict = {name: [] for name in contenders}
         notes: dict = {}
+        names = [name for name in contenders if applies(name, case)]
         for _ in range(args.rounds):
-            for name in [name for name in contenders if applies(name, cell_name)]:
+            for name in names:
                 calls = 1 if name == "per-step" else max(1, -(-args.repeats // args.rounds))
-                samples, notes[name] = measure(name, cell_name, args, calls)
+                samples, notes[name] = measure(name, case, shape, calls)
                 times[name] += samples
         medians = {name: statistics.median(samples) for name, samples in times.items() if samples}
-        print(cell_name)
-        for name in [name for name in contenders if applies(name, cell_name)]:
+        print(f"{case}, {shape_text(shape)}")
+        for name in names:
             if name not in medians:
                 print(f"  {name:<10} {notes[name]}")
                 continue
             ratio = "" if name == "rnnshape" else f"   rnnshape / {name} = {medians['rnnshape'] / medians[name]:5.2f}"
+            if name == "PyTorch" and target:
+                held = "holds" if medians["rnnshape"] / medians[name] <= target else "MISSED"
+                ratio += f"  (target <= {target}: {held})"
             note = f"  ({notes[name]})" if notes.get(name) else ""
             print(f"  {name:<10} {medians[name] * 1000:9.2f} ms{ratio}{note}")
         print()
+        results.append((case, shape, target, medians))
+    print("| layer | batch x timesteps x features -> units | rnnshape | PyTorch | rnnshape / PyTorch | target |")
+    print("|---|---|---|---|---|---|")
+    for case, shape, target, medians in results:
+        ours, torch_time = medians["rnnshape"], medians.get("PyTorch")
+        versus = f"{ours / torch_time:.2f}" if torch_time else "-"
+        torch_text = f"{torch_time * 1000:.2f} ms" if torch_time else "-"
+        print(f"| {case} | {shape_text(shape)} | {ours * 1000:.2f} ms | {torch_text} | {versus} | "
+              f"{f'<= {target}' if target else '-'} |")
 
 
 if __name__ == "__main__":

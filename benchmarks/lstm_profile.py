@@ -2,12 +2,12 @@
 
     python benchmarks/lstm_profile.py [--batch 64 --timesteps 100 --features 128 --units 256] [--repeats 5]
 
-rnnshape.forward.lstm runs, per step: the recurrent product (h @ U), the bias
-added to it, the sum with the step's input projection, the gate activation
-over the i, f, o blocks, the cell activation over the g block, the cell
-update (c = f * c + i * g) and the output (h = o * act(c)). This script runs
-the same loop with a clock around each of those phases (the input projection,
-one product for every step, is timed once, before the loop), checks that its
+rnnshape.forward.lstm runs, per step: the recurrent product (h @ U), the sum
+with the step's input projection (x @ W + b, projected a block of steps at a
+time), the gate activation over the i, f, o blocks, the cell activation over
+the g block, the cell update (c = f * c + i * g) and the output
+(h = o * act(c)). This script runs the same loop with a clock around each of
+those phases (the input projection where a block is projected), checks that its
 output is rnnshape's (within 1e-5: rnnshape may split the input projection into
 other blocks), and prints each phase's share of the
 time, beside rnnshape's own time and, where PyTorch is installed, PyTorch's
@@ -27,14 +27,14 @@ import numpy as np
 
 from rnnshape import summarize
 from rnnshape.activations import ACTIVATIONS
-from rnnshape.forward import _column, _gate_weights, _project_steps, forward
+from rnnshape.forward import _gate_weights, _projected, forward
 from rnnshape.weights import initial_weights
 
 
 def profiled_lstm(layer, arrays, x) -> tuple[np.ndarray, dict[str, float]]:
     """forward.lstm's loop (no mask, no initial state, return_sequences), timed by phase."""
     clock = time.perf_counter
-    phases = dict.fromkeys(["input projection", "recurrent product", "bias", "sum", "gate activation",
+    phases = dict.fromkeys(["input projection", "recurrent product", "sum", "gate activation",
                             "cell activation", "cell update", "output"], 0.0)  # fmt: skip
     kernel, recurrent_kernel, bias = arrays
     units = recurrent_kernel.shape[0]
@@ -42,39 +42,36 @@ def profiled_lstm(layer, arrays, x) -> tuple[np.ndarray, dict[str, float]]:
     reordered = [array[..., order] for array in (kernel, recurrent_kernel, bias)]
     (kernel, recurrent_kernel, bias), gate, _ = _gate_weights(layer, *reordered, slice(0, 3 * units))
     act = ACTIVATIONS[layer.activation]
-    start = clock()
-    Z = _project_steps(x, kernel, None)
-    phases["input projection"] += clock() - start
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
-    bias = _column(bias, Z.dtype)
-    batch, dtype = Z.shape[2], Z.dtype
-    H = np.empty((len(Z), units, batch), dtype)
+    batch, dtype = x.shape[2], x.dtype
+    H = np.empty((len(x), units, batch), dtype)
     h, c = np.zeros((units, batch), dtype), np.zeros((units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
-    for t in range(len(Z)):
-        z = Z[t]
+    steps = _projected(x, kernel, bias, False, None)  # a block of steps projected (with the bias) at a time
+    for _ in range(len(x)):
+        start = clock()
+        t, z = next(steps)
         t0 = clock()
+        phases["input projection"] += t0 - start  # all but nothing, except at a block's first step
         np.matmul(recurrent_kernel, h, out=recurrent)
         t1 = clock()
-        recurrent += bias
-        t2 = clock()
         z += recurrent
-        t3 = clock()
+        t2 = clock()
         gates = z[: 3 * units]
         gate(gates, out=gates)
-        t4 = clock()
+        t3 = clock()
         i, f, o, g = z[:units], z[units : 2 * units], z[2 * units : 3 * units], z[3 * units :]
         act(g, out=g)
-        t5 = clock()
+        t4 = clock()
         c *= f
         g *= i
         c += g
-        t6 = clock()
+        t5 = clock()
         h = H[t]
         act(c, out=h)
         h *= o
-        t7 = clock()
-        for name, seconds in zip(list(phases)[1:], (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6)):
+        t6 = clock()
+        for name, seconds in zip(list(phases)[1:], (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
             phases[name] += seconds
     return H, phases
 

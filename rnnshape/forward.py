@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -141,19 +141,51 @@ def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.n
     return y
 
 
-def _project_steps(x: np.ndarray, kernel: np.ndarray, progress: Progress | None) -> np.ndarray:
-    """kernel^T @ x[t] for every step, (T, D, B) -> (T, N, B), in blocks of steps
+def _project_steps(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, progress: Progress | None) -> np.ndarray:
+    """kernel^T @ x[t] + bias for every step, (T, D, B) -> (T, N, B), in blocks of steps
     (``kinds.projection_block``): between blocks Ctrl-C acts and progress is
-    reported, so a long run answers both from its first second."""
+    reported, so a long run answers both from its first second; each block's
+    bias is added while the block is in cache."""
     steps, features, batch = x.shape
     kernel_t = np.ascontiguousarray(kernel.T)
     y = np.empty((steps, kernel_t.shape[0], batch), np.result_type(kernel_t, x))
+    column = _column(bias, y.dtype)
     block = projection_block(batch, features, kernel_t.shape[0])
     for start in range(0, steps, block):
-        np.matmul(kernel_t, x[start : start + block], out=y[start : start + block])
+        projected = y[start : start + block]
+        np.matmul(kernel_t, x[start : start + block], out=projected)
+        if column is not None:
+            projected += column
         if progress:
             progress()
     return y
+
+
+def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, backwards: bool,
+               progress: Progress | None) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
+    """(t, kernel^T @ x[t] + bias) for every step t, in the order a recurrent
+    layer reads them, (T, D, B) -> (N, B) each. The steps are projected a block
+    at a time (``kinds.projection_block``, progress reported after each) into
+    one buffer that every block reuses: the block's product runs at full speed,
+    its bias is added while it is in cache, and the loop, which updates each
+    step's block in place, works on memory that is already mapped and cached
+    rather than on a (T, N, B) array it would fault in page by page."""
+    steps, features, batch = x.shape
+    kernel_t = np.ascontiguousarray(kernel.T)
+    block = max(1, min(steps, projection_block(batch, features, kernel_t.shape[0])))
+    buffer = np.empty((block, kernel_t.shape[0], batch), np.result_type(kernel_t, x))
+    column = _column(bias, buffer.dtype)
+    for first in range(0, steps, block):
+        start, stop = (max(0, steps - first - block), steps - first) if backwards else \
+            (first, min(steps, first + block))  # fmt: skip
+        projected = buffer[: stop - start]
+        np.matmul(kernel_t, x[start:stop], out=projected)
+        if column is not None:
+            projected += column
+        if progress:
+            progress()
+        for t in range(stop - 1, start - 1, -1) if backwards else range(start, stop):
+            yield t, projected[t - start]
 
 
 def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
@@ -250,15 +282,12 @@ def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_maske
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
     act = ACTIVATIONS[layer.activation]
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
-    H = _project_steps(x, kernel, progress)  # x[t] @ kernel, becoming h[t] in place
+    H = _project_steps(x, kernel, bias, progress)  # x[t] @ kernel + bias, becoming h[t] in place
     h = _start(initial, 0, H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
-    bias = _column(bias, H.dtype)
     steps = _Steps(len(H), layer.go_backwards, mask)
     for t in steps.order:
         np.matmul(recurrent_kernel, h, out=recurrent)
-        if bias is not None:  # per step, while the block is in cache: cheaper than a pass over H
-            recurrent += bias
         saved = _save([h], steps.masked[t])
         H[t] += recurrent
         h = act(H[t], out=H[t])
@@ -279,19 +308,14 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False, in
     reordered = [None if array is None else array[..., order] for array in (kernel, recurrent_kernel, bias)]
     (kernel, recurrent_kernel, bias), gate, _ = _gate_weights(layer, *reordered, slice(0, 3 * units))
     act = ACTIVATIONS[layer.activation]
-    Z = _project_steps(x, kernel, progress)
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
-    bias = _column(bias, Z.dtype)
-    batch, dtype = Z.shape[2], Z.dtype
-    H = np.empty((len(Z), units, batch), dtype) if layer.return_sequences else None
+    batch, dtype = x.shape[2], np.result_type(kernel, x)
+    H = np.empty((len(x), units, batch), dtype) if layer.return_sequences else None
     h, c = _start(initial, 0, (units, batch), dtype), _start(initial, 1, (units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
-    steps = _Steps(len(Z), layer.go_backwards, mask)
-    for t in steps.order:
-        z = Z[t]
+    steps = _Steps(len(x), layer.go_backwards, mask)
+    for t, z in _projected(x, kernel, bias, layer.go_backwards, progress):  # z = x[t] @ W + b, updated in place
         np.matmul(recurrent_kernel, h, out=recurrent)
-        if bias is not None:
-            recurrent += bias
         z += recurrent
         gates = z[: 3 * units]
         gate(gates, out=gates)
@@ -327,18 +351,19 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False, init
     # The update gate's block gives 1 - z, the weight of hh in the new state.
     (kernel, recurrent_kernel, bias), gate, complemented = _gate_weights(
         layer, kernel, recurrent_kernel, bias, slice(0, 2 * units), complement_rows=slice(0, units))
-    # Biases are added per step, to the recurrent product: the z and r blocks of
-    # both biases together, and the h block of the recurrent one; the input
-    # bias's h block goes to hh, outside r * (...).
-    step_bias = hidden_bias = None
-    if bias is not None:
-        input_bias, recurrent_bias = (bias[0], bias[1]) if layer.reset_after else (bias, np.zeros_like(bias))
-        step_bias = _column(np.r_[input_bias[: 2 * units] + recurrent_bias[: 2 * units],
-                                  recurrent_bias[2 * units :]], kernel.dtype)  # fmt: skip
-        hidden_bias = _column(input_bias[2 * units :], kernel.dtype)
-    X = _project_steps(x, kernel, progress)
-    batch, dtype = X.shape[2], X.dtype
-    H = np.empty((len(X), units, batch), dtype) if layer.return_sequences else None
+    # The biases outside r * (...) are added to the input projection, a block of
+    # steps at a time: the z and r blocks of both biases and the h block of the
+    # input one (reset_after=False has that one bias only); the recurrent bias's
+    # h block is added per step, inside r * (...).
+    projection_bias = recurrent_bias_h = None
+    if bias is not None and layer.reset_after:
+        input_bias, recurrent_bias = bias[0], bias[1]
+        projection_bias = np.r_[input_bias[: 2 * units] + recurrent_bias[: 2 * units], input_bias[2 * units :]]
+        recurrent_bias_h = _column(recurrent_bias[2 * units :], np.result_type(kernel, x))
+    elif bias is not None:
+        projection_bias = bias
+    batch, dtype = x.shape[2], np.result_type(kernel, x)
+    H = np.empty((len(x), units, batch), dtype) if layer.return_sequences else None
     h = _start(initial, 0, (units, batch), dtype)
     if layer.reset_after:
         recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
@@ -348,31 +373,26 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False, init
         kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * units :].T)
         recurrent = np.empty((2 * units, batch), dtype)
         reset_state, recurrent_h = np.empty_like(h), np.empty_like(h)
-    steps = _Steps(len(X), layer.go_backwards, mask)
-    for t in steps.order:
-        xt = X[t]
+    steps = _Steps(len(x), layer.go_backwards, mask)
+    for t, xt in _projected(x, kernel, projection_bias, layer.go_backwards, progress):
         zr, hh = xt[: 2 * units], xt[2 * units :]
         if layer.reset_after:
             np.matmul(recurrent_kernel, h, out=recurrent)
-            if step_bias is not None:
-                recurrent += step_bias
             zr += recurrent[: 2 * units]
             gate(zr, out=zr)
             z, r = zr[:units], zr[units:]
             recurrent_h = recurrent[2 * units :]
+            if recurrent_bias_h is not None:
+                recurrent_h += recurrent_bias_h
             recurrent_h *= r
         else:
             np.matmul(kernel_zr, h, out=recurrent)
-            if step_bias is not None:
-                recurrent += step_bias[: 2 * units]
             zr += recurrent
             gate(zr, out=zr)
             z, r = zr[:units], zr[units:]
             np.multiply(r, h, out=reset_state)
             np.matmul(kernel_h, reset_state, out=recurrent_h)
         hh += recurrent_h
-        if hidden_bias is not None:
-            hh += hidden_bias
         act(hh, out=hh)
         saved = _save([h], steps.masked[t])
         # Keras's z * h + (1 - z) * hh, as h + (1 - z) * (hh - h): three passes.

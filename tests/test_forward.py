@@ -212,6 +212,48 @@ def test_masked_steps_carry_the_state():
     np.testing.assert_allclose(output[[1, 3]], unmasked)  # as if the masked steps were not there
 
 
+# The input projection is computed a block of steps at a time, in the order the
+# layer reads the steps; most runs fit in one block, so here blocks of 1, 2 and 3
+# steps (3 does not divide 7) must give what one block gives, forwards and backwards,
+# masked, with initial states, and inside Bidirectional.
+BLOCKED = ["lstm:4:seq", "gru:4:seq:back", "simple:4:seq:back", "lstm:4:back", "gru:4:seq:reset_after=false",
+           "masking bi:lstm:3:seq", "masking bi:gru:3:merge=sum", "masking lstm:3:seq:back"]  # fmt: skip
+
+
+@pytest.mark.parametrize("specs", BLOCKED)
+@pytest.mark.parametrize("block", [1, 2, 3])
+def test_the_projection_in_blocks_of_steps_gives_what_one_block_gives(specs, block, monkeypatch):
+    import rnnshape.forward
+
+    summary = summarize(specs, (7, 3), 2)
+    weights = initial_weights(summary, 5, "float64")
+    rng = np.random.default_rng(4)
+    for arrays in weights:
+        for array in arrays:
+            array += rng.normal(0, 0.3, array.shape)  # non-zero biases, every gate
+    x = rng.normal(0, 1, (2, 7, 3))
+    x[0, [1, 5]] = 0  # masked steps where there is a Masking layer, in two different blocks
+    x[1, 6] = 0
+    whole = forward(summary, weights, x)
+    monkeypatch.setattr(rnnshape.forward, "projection_block", lambda *shape: block)
+    np.testing.assert_allclose(forward(summary, weights, x), whole, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(whole, reference.forward(summary, weights, x), rtol=1e-10, atol=1e-13)
+
+
+def test_blocks_of_steps_with_initial_states(monkeypatch):
+    import rnnshape.forward
+    from rnnshape.graph import parse_program
+    from rnnshape.shapes import infer_graph
+
+    program = "x = input:7,3; _, h, c = lstm:4:state(x); y = lstm:4:seq:back(x, init=[h, c])"
+    summary = infer_graph(parse_program(program))
+    weights = initial_weights(summary, 1, "float64")
+    x = np.random.default_rng(2).normal(0, 1, (2, 7, 3))
+    whole = forward(summary, weights, x)
+    monkeypatch.setattr(rnnshape.forward, "projection_block", lambda *shape: 2)
+    np.testing.assert_allclose(forward(summary, weights, x), whole, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("specs", ["avgpool:2:pad=same", "avgpool:4:stride=1:pad=same", "avgpool:3:stride=2:pad=same",
                                    "avgpool:2:stride=3:pad=same", "maxpool:4:stride=3:pad=same",
                                    "conv1d:3:4:stride=2:pad=same", "conv1d:2:3:stride=2:pad=causal:nobias"])
