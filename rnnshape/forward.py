@@ -162,18 +162,21 @@ def _project_steps(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, p
 
 
 def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, backwards: bool,
-               progress: Progress | None) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
-    """(t, kernel^T @ x[t] + bias) for every step t, in the order a recurrent
-    layer reads them, (T, D, B) -> (N, B) each. The steps are projected a block
-    at a time (``kinds.projection_block``, progress reported after each) into
-    one buffer that every block reuses: the block's product runs at full speed,
-    its bias is added while it is in cache, and the loop, which updates each
-    step's block in place, works on memory that is already mapped and cached
-    rather than on a (T, N, B) array it would fault in page by page."""
+               progress: Progress | None, parts: tuple[slice, ...] = ()) -> Iterator[tuple]:  # fmt: skip
+    """(t, z, *z[part] for each of ``parts``), z = kernel^T @ x[t] + bias, for
+    every step t, in the order a recurrent layer reads them: (T, D, B) -> (N, B)
+    each. The steps are projected a block at a time (``kinds.projection_block``,
+    progress reported after each) into one buffer that every block reuses: the
+    block's product runs at full speed, its bias is added while it is in cache,
+    and the loop, which updates each step's z in place, works on memory that is
+    already mapped and cached rather than on a (T, N, B) array it would fault in
+    page by page. The views of each slot of the buffer (its gate blocks, as
+    ``parts`` asks) are made once, not at every step."""
     steps, features, batch = x.shape
     kernel_t = np.ascontiguousarray(kernel.T)
     block = max(1, min(steps, projection_block(batch, features, kernel_t.shape[0])))
     buffer = np.empty((block, kernel_t.shape[0], batch), np.result_type(kernel_t, x))
+    slots = [(z, *(z[part] for part in parts)) for z in buffer]
     column = _column(bias, buffer.dtype)
     for first in range(0, steps, block):
         start, stop = (max(0, steps - first - block), steps - first) if backwards else \
@@ -185,7 +188,7 @@ def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, backw
         if progress:
             progress()
         for t in range(stop - 1, start - 1, -1) if backwards else range(start, stop):
-            yield t, projected[t - start]
+            yield (t, *slots[t - start])
 
 
 def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
@@ -286,14 +289,18 @@ def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_maske
     h = _start(initial, 0, H.shape[1:], H.dtype)
     recurrent = np.empty_like(h)
     steps = _Steps(len(H), layer.go_backwards, mask)
-    for t in steps.order:
-        np.matmul(recurrent_kernel, h, out=recurrent)
-        saved = _save([h], steps.masked[t])
-        H[t] += recurrent
-        h = act(H[t], out=H[t])
-        _keep_masked([h], saved, steps.masked[t])
-        if progress:
-            progress()
+    with np.errstate(over="ignore", invalid="ignore"):  # as in Keras, inf from an overflow, then nan, silently
+        for t in steps.order:
+            np.matmul(recurrent_kernel, h, out=recurrent)
+            masked = steps.masked[t]
+            if masked is not None:
+                saved = _save([h], masked)
+            H[t] += recurrent
+            h = act(H[t], out=H[t])
+            if masked is not None:
+                _keep_masked([h], saved, masked)
+            if progress:
+                progress()
     return _result(layer, H, [h], mask, zero_masked)
 
 
@@ -314,23 +321,30 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False, in
     h, c = _start(initial, 0, (units, batch), dtype), _start(initial, 1, (units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
     steps = _Steps(len(x), layer.go_backwards, mask)
-    for t, z in _projected(x, kernel, bias, layer.go_backwards, progress):  # z = x[t] @ W + b, updated in place
-        np.matmul(recurrent_kernel, h, out=recurrent)
-        z += recurrent
-        gates = z[: 3 * units]
-        gate(gates, out=gates)
-        i, f, o, g = z[:units], z[units : 2 * units], z[2 * units : 3 * units], z[3 * units :]
-        act(g, out=g)
-        saved = _save([h, c], steps.masked[t])
-        c *= f
-        g *= i
-        c += g
-        h = H[t] if H is not None else h
-        act(c, out=h)
-        h *= o
-        _keep_masked([h, c], saved, steps.masked[t])
-        if progress:
-            progress()
+    blocks = (slice(0, 3 * units), *(slice(k * units, (k + 1) * units) for k in range(4)))
+    # A gate's exp overflows to inf (the gate is 0); an overflowing state is inf,
+    # then nan: silently, as in Keras.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t, z, gates, i, f, o, g in _projected(x, kernel, bias, layer.go_backwards, progress, blocks):
+            # z = x[t] @ W + b, updated in place; gates = its i, f, o blocks
+            np.matmul(recurrent_kernel, h, out=recurrent)
+            z += recurrent
+            gate(gates, out=gates)
+            act(g, out=g)
+            masked = steps.masked[t]
+            if masked is not None:
+                saved = _save([h, c], masked)
+            c *= f
+            g *= i
+            c += g
+            if H is not None:
+                h = H[t]
+            act(c, out=h)
+            h *= o
+            if masked is not None:
+                _keep_masked([h, c], saved, masked)
+            if progress:
+                progress()
     return _result(layer, H, [h, c], mask, zero_masked)
 
 
@@ -374,39 +388,45 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False, init
         recurrent = np.empty((2 * units, batch), dtype)
         reset_state, recurrent_h = np.empty_like(h), np.empty_like(h)
     steps = _Steps(len(x), layer.go_backwards, mask)
-    for t, xt in _projected(x, kernel, projection_bias, layer.go_backwards, progress):
-        zr, hh = xt[: 2 * units], xt[2 * units :]
-        if layer.reset_after:
-            np.matmul(recurrent_kernel, h, out=recurrent)
-            zr += recurrent[: 2 * units]
-            gate(zr, out=zr)
-            z, r = zr[:units], zr[units:]
-            recurrent_h = recurrent[2 * units :]
-            if recurrent_bias_h is not None:
-                recurrent_h += recurrent_bias_h
-            recurrent_h *= r
-        else:
-            np.matmul(kernel_zr, h, out=recurrent)
-            zr += recurrent
-            gate(zr, out=zr)
-            z, r = zr[:units], zr[units:]
-            np.multiply(r, h, out=reset_state)
-            np.matmul(kernel_h, reset_state, out=recurrent_h)
-        hh += recurrent_h
-        act(hh, out=hh)
-        saved = _save([h], steps.masked[t])
-        # Keras's z * h + (1 - z) * hh, as h + (1 - z) * (hh - h): three passes.
-        # Where hh overflows it is inf, as in Keras (hh + z * (h - hh) would be
-        # inf - inf = nan).
-        update = z if complemented else np.subtract(1, z, out=z)  # 1 - z
-        np.subtract(hh, h, out=hh)
-        hh *= update
-        previous = h
-        h = H[t] if H is not None else h
-        np.add(previous, hh, out=h)
-        _keep_masked([h], saved, steps.masked[t])
-        if progress:
-            progress()
+    blocks = (slice(0, 2 * units), slice(2 * units, None), slice(0, units), slice(units, 2 * units))
+    # A gate's exp overflows to inf (the gate is 0); an overflowing state is inf,
+    # then nan: silently, as in Keras.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t, _, zr, hh, z, r in _projected(x, kernel, projection_bias, layer.go_backwards, progress, blocks):
+            # zr, hh: the z and r blocks, and the h block, of x[t] @ W + bias, updated in place
+            if layer.reset_after:
+                np.matmul(recurrent_kernel, h, out=recurrent)
+                zr += recurrent[: 2 * units]
+                gate(zr, out=zr)
+                recurrent_h = recurrent[2 * units :]
+                if recurrent_bias_h is not None:
+                    recurrent_h += recurrent_bias_h
+                recurrent_h *= r
+            else:
+                np.matmul(kernel_zr, h, out=recurrent)
+                zr += recurrent
+                gate(zr, out=zr)
+                np.multiply(r, h, out=reset_state)
+                np.matmul(kernel_h, reset_state, out=recurrent_h)
+            hh += recurrent_h
+            act(hh, out=hh)
+            masked = steps.masked[t]
+            if masked is not None:
+                saved = _save([h], masked)
+            # Keras's z * h + (1 - z) * hh, as h + (1 - z) * (hh - h): three passes.
+            # Where hh overflows it is inf, as in Keras (hh + z * (h - hh) would be
+            # inf - inf = nan).
+            update = z if complemented else np.subtract(1, z, out=z)  # 1 - z
+            np.subtract(hh, h, out=hh)
+            hh *= update
+            previous = h
+            if H is not None:
+                h = H[t]
+            np.add(previous, hh, out=h)
+            if masked is not None:
+                _keep_masked([h], saved, masked)
+            if progress:
+                progress()
     return _result(layer, H, [h], mask, zero_masked)
 
 

@@ -240,6 +240,22 @@ def test_the_projection_in_blocks_of_steps_gives_what_one_block_gives(specs, blo
     np.testing.assert_allclose(whole, reference.forward(summary, weights, x), rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("specs", ["lstm:3:seq", "gru:3:seq", "gru:3:reset_after=false", "simple:3:seq:act=exponential",
+                                   "bi:lstm:3:seq"])  # fmt: skip
+def test_gates_that_overflow_give_no_warning(specs):
+    """exp overflows to inf in closed gates, an exponential state to inf then nan: silently, as in
+    Keras, for a library caller too."""
+    import warnings
+
+    summary = summarize(specs, (4, 2), 2)
+    x = np.full((2, 4, 2), 1e4, np.float32)
+    x[1] *= -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        output = forward(summary, initial_weights(summary, 0, "float32"), x)
+    assert output.shape[0] == 2
+
+
 def test_blocks_of_steps_with_initial_states(monkeypatch):
     import rnnshape.forward
     from rnnshape.graph import parse_program
