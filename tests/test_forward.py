@@ -145,6 +145,28 @@ def test_memory_estimate_covers_what_the_run_holds():
     assert held < run_memory_bytes(summary, 8) < 20 * held
 
 
+@pytest.mark.parametrize("specs", ["lstm:32", "gru:32:seq", "simple:32", "bi:lstm:16:seq", "lstm:32:seq lstm:8"])
+def test_memory_estimate_covers_the_peak_and_needs_no_whole_projection(specs, monkeypatch):
+    import tracemalloc
+
+    import rnnshape.kinds
+
+    monkeypatch.setattr(rnnshape.kinds, "PROJECTION_BLOCK_MULT_ADDS", 2**14)  # blocks of a few steps
+    summary = summarize(specs, (2000, 8), 4)
+    weights = initial_weights(summary, 0, "float64")
+    x = np.random.default_rng(0).normal(0, 1, (4, 2000, 8))
+    tracemalloc.start()
+    try:
+        forward(summary, weights, x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = run_memory_bytes(summary, 8)
+    assert peak < estimate
+    if specs == "lstm:32":  # the projection of 2000 steps x 4 gates (8 MB) is never held whole
+        assert estimate < 2000 * 4 * 4 * 32 * 8 / 4
+
+
 # Gates that are nearly closed must keep float32's relative precision (as Keras's
 # sigmoid does): an output gate of 1e-5 scales the whole output, so an absolute
 # error of 3e-8 in it (what (1 + tanh(x/2)) / 2 gives) is a relative error of 3e-3.
