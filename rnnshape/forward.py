@@ -8,11 +8,11 @@ runs on contiguous memory, and the recurrent product ``U^T @ h`` is the shape of
 matrix product OpenBLAS does fastest (measured: about 1.5x the speed of
 ``h @ U`` for a 64 x 256 batch).
 
-A recurrent layer does one matrix product for the input projection of every
-timestep at once, ``W^T @ x[t]`` for all t, into a buffer that the time loop
-then updates in place; inside the loop there is only the recurrent product, the
-bias (added to that product's block while it is in cache) and the gate
-arithmetic, on preallocated buffers. The dtype of the input (float32 or
+A recurrent layer projects its input, ``W^T @ x[t] + b``, a block of timesteps
+at a time (one matrix product per step of the block, the bias added while the
+block is in cache) into one buffer that every block reuses and the time loop
+updates in place; inside the loop there is only the recurrent product and the
+gate arithmetic, on preallocated buffers. The dtype of the input (float32 or
 float64) is kept throughout. Convolution and pooling work on whole arrays, one
 product or reduction per kernel (or pool) position, never per timestep.
 
@@ -141,26 +141,6 @@ def _project(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.n
     return y
 
 
-def _project_steps(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, progress: Progress | None) -> np.ndarray:
-    """kernel^T @ x[t] + bias for every step, (T, D, B) -> (T, N, B), in blocks of steps
-    (``kinds.projection_block``): between blocks Ctrl-C acts and progress is
-    reported, so a long run answers both from its first second; each block's
-    bias is added while the block is in cache."""
-    steps, features, batch = x.shape
-    kernel_t = np.ascontiguousarray(kernel.T)
-    y = np.empty((steps, kernel_t.shape[0], batch), np.result_type(kernel_t, x))
-    column = _column(bias, y.dtype)
-    block = projection_block(batch, features, kernel_t.shape[0])
-    for start in range(0, steps, block):
-        projected = y[start : start + block]
-        np.matmul(kernel_t, x[start : start + block], out=projected)
-        if column is not None:
-            projected += column
-        if progress:
-            progress()
-    return y
-
-
 def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, backwards: bool,
                progress: Progress | None, parts: tuple[slice, ...] = ()) -> Iterator[tuple]:  # fmt: skip
     """(t, z, *z[part] for each of ``parts``), z = kernel^T @ x[t] + bias, for
@@ -206,11 +186,10 @@ def _column(bias: np.ndarray | None, dtype) -> np.ndarray | None:
 
 
 class _Steps:
-    """The time steps of a recurrent layer, in the order it reads them, and
-    for each the samples whose step is masked (None: no sample is)."""
+    """For each time step of a recurrent layer, the samples whose step is
+    masked (None: no sample is)."""
 
-    def __init__(self, timesteps: int, backwards: bool, mask: np.ndarray | None):
-        self.order = range(timesteps - 1, -1, -1) if backwards else range(timesteps)
+    def __init__(self, timesteps: int, mask: np.ndarray | None):
         self.masked: list[np.ndarray | None] = [None] * timesteps
         if mask is not None:
             invalid = ~mask
@@ -283,20 +262,24 @@ def _start(initial: list | None, number: int, shape: tuple, dtype) -> np.ndarray
 def simple_rnn(layer: SimpleRNN, arrays, x, mask=None, progress=None, zero_masked=False, initial=None):
     """h[t] = act(x[t] @ kernel + bias + h[t-1] @ recurrent_kernel)"""
     kernel, recurrent_kernel, bias = (arrays + [None])[:3]
+    units = recurrent_kernel.shape[0]
     act = ACTIVATIONS[layer.activation]
     recurrent_kernel = np.ascontiguousarray(recurrent_kernel.T)
-    H = _project_steps(x, kernel, bias, progress)  # x[t] @ kernel + bias, becoming h[t] in place
-    h = _start(initial, 0, H.shape[1:], H.dtype)
+    batch, dtype = x.shape[2], np.result_type(kernel, x)
+    H = np.empty((len(x), units, batch), dtype) if layer.return_sequences else None
+    h = _start(initial, 0, (units, batch), dtype)
     recurrent = np.empty_like(h)
-    steps = _Steps(len(H), layer.go_backwards, mask)
+    steps = _Steps(len(x), mask)
     with np.errstate(over="ignore", invalid="ignore"):  # as in Keras, inf from an overflow, then nan, silently
-        for t in steps.order:
+        for t, z in _projected(x, kernel, bias, layer.go_backwards, progress):  # z = x[t] @ W + b
             np.matmul(recurrent_kernel, h, out=recurrent)
             masked = steps.masked[t]
             if masked is not None:
                 saved = _save([h], masked)
-            H[t] += recurrent
-            h = act(H[t], out=H[t])
+            z += recurrent
+            if H is not None:
+                h = H[t]
+            act(z, out=h)
             if masked is not None:
                 _keep_masked([h], saved, masked)
             if progress:
@@ -320,7 +303,7 @@ def lstm(layer: LSTM, arrays, x, mask=None, progress=None, zero_masked=False, in
     H = np.empty((len(x), units, batch), dtype) if layer.return_sequences else None
     h, c = _start(initial, 0, (units, batch), dtype), _start(initial, 1, (units, batch), dtype)
     recurrent = np.empty((4 * units, batch), dtype)
-    steps = _Steps(len(x), layer.go_backwards, mask)
+    steps = _Steps(len(x), mask)
     blocks = (slice(0, 3 * units), *(slice(k * units, (k + 1) * units) for k in range(4)))
     # A gate's exp overflows to inf (the gate is 0); an overflowing state is inf,
     # then nan: silently, as in Keras.
@@ -387,7 +370,7 @@ def gru(layer: GRU, arrays, x, mask=None, progress=None, zero_masked=False, init
         kernel_h = np.ascontiguousarray(recurrent_kernel[:, 2 * units :].T)
         recurrent = np.empty((2 * units, batch), dtype)
         reset_state, recurrent_h = np.empty_like(h), np.empty_like(h)
-    steps = _Steps(len(x), layer.go_backwards, mask)
+    steps = _Steps(len(x), mask)
     blocks = (slice(0, 2 * units), slice(2 * units, None), slice(0, units), slice(units, 2 * units))
     # A gate's exp overflows to inf (the gate is 0); an overflowing state is inf,
     # then nan: silently, as in Keras.

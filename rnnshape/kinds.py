@@ -276,10 +276,6 @@ class Recurrent(Layer):
     gates: ClassVar[int]
     sequence_flag = "seq"
     states: ClassVar[int] = 1  # state vectors the cell carries (and return_state returns)
-    # Whether the forward pass projects the whole sequence at once (SimpleRNN:
-    # the projection becomes its output in place) rather than a block of steps
-    # at a time into a buffer it reuses.
-    projects_every_step: ClassVar[bool] = False
     state_names: ClassVar[tuple[str, ...]] = ("h",)  # those vectors, as textbooks name them
     # PyTorch's own module for the cell, the activations it offers, and its
     # order of the gate blocks, as the numbers of Keras's blocks.
@@ -389,12 +385,11 @@ class Recurrent(Layer):
         return "steps read from the last (back)" if self.go_backwards else "steps read from the first"
 
     def working_elements(self, input_shape: Shape) -> int:
-        # The input projection of a block of steps, or of every step where the
-        # cell keeps it whole, the reordered weights' product buffers, and a
-        # few state-sized vectors.
+        # The input projection of a block of steps (the forward pass reuses
+        # one buffer for every block), the reordered weights' product
+        # buffers, and a few state-sized vectors.
         batch, timesteps = _batch(input_shape), input_shape[1] or 1
-        steps = timesteps if self.projects_every_step else \
-            min(timesteps, projection_block(batch, input_shape[2], self.gates * self.units))  # fmt: skip
+        steps = min(timesteps, projection_block(batch, input_shape[2], self.gates * self.units))
         return steps * batch * self.units * self.gates + 8 * batch * self.units
 
     def progress_steps(self, input_shape: Shape) -> int:
@@ -408,7 +403,6 @@ class SimpleRNN(Recurrent):
     keras_type = "SimpleRNN"
     keras_name = "simple_rnn"
     gates = 1
-    projects_every_step = True
     torch_module = "nn.RNN"
     torch_activations = ("tanh", "relu")
 
