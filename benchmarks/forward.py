@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -241,6 +242,18 @@ def measure(name: str, case: str, shape: tuple, calls: int) -> tuple[list[float]
     return report["times"], report["note"]
 
 
+def machine_text() -> str:
+    """The CPU, its cores, and the OpenBLAS variables that force a kernel, if set."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    forced = [f"{name}={os.environ[name]}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+    return f"{cpu}, {os.cpu_count()} CPUs; OpenBLAS variables: {', '.join(forced) if forced else 'none set'}"
+
+
 def shape_text(shape: tuple) -> str:
     batch, timesteps, features, units = shape
     return f"{batch} x {timesteps} x {features} -> {units}"
@@ -259,7 +272,7 @@ def main() -> None:
         return worker(args)
     rows = [row for row in GRID if not args.only or row[0] in args.only.split(",")]
     contenders = [name for name in CONTENDERS if args.per_step or name != "per-step"]
-    print(f"return_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
+    print(f"{machine_text()}\nreturn_sequences, float32; NumPy {np.__version__}; median of {args.repeats} calls in "
           f"{args.rounds} rounds, each contender in its own process\n")
     results = []
     for case, shape, target in rows:
