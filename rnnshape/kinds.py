@@ -80,13 +80,16 @@ def _product(dims) -> int | None:
 
 # Multiply-adds per block of a recurrent layer's input projection: small enough
 # that Ctrl-C acts and the progress bar moves within a fraction of a second,
-# large enough that the blocks' matrix products run at full speed.
+# large enough that the blocks' matrix products run at full speed. A block has
+# at most PROJECTION_BLOCK_STEPS steps: the forward pass keeps one buffer of a
+# block, and views of each of its steps, however small the layer.
 PROJECTION_BLOCK_MULT_ADDS = 2**26
+PROJECTION_BLOCK_STEPS = 256
 
 
 def projection_block(batch: int, features: int, width: int) -> int:
     """Timesteps per block of an input projection (batch x features -> width per step)."""
-    return max(1, PROJECTION_BLOCK_MULT_ADDS // max(1, batch * features * width))
+    return max(1, min(PROJECTION_BLOCK_STEPS, PROJECTION_BLOCK_MULT_ADDS // max(1, batch * features * width)))
 
 
 class MaskOps(Protocol):

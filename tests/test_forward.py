@@ -168,6 +168,23 @@ def test_memory_estimate_covers_the_peak_and_needs_no_whole_projection(specs, mo
         assert peak < estimate < 2000 * 4 * projection_width * 8 / 4
 
 
+def test_a_long_sequence_through_a_tiny_layer_holds_a_block_not_the_sequence():
+    """However small the layer, the projection's buffer (and the views of its steps) is a
+    block of steps: 60,000 steps of one unit stay far below a (steps x gates) buffer."""
+    import tracemalloc
+
+    summary = summarize("lstm:1", (60000, 1), 1)
+    weights = initial_weights(summary, 0, "float64")
+    x = np.random.default_rng(0).normal(0, 1, (1, 60000, 1))
+    tracemalloc.start()
+    try:
+        forward(summary, weights, x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60000 * 4 * 8 / 2  # half the projection of the whole sequence (1.9 MB)
+
+
 # Gates that are nearly closed must keep float32's relative precision (as Keras's
 # sigmoid does): an output gate of 1e-5 scales the whole output, so an absolute
 # error of 3e-8 in it (what (1 + tanh(x/2)) / 2 gives) is a relative error of 3e-3.
