@@ -8,7 +8,6 @@ import pytest
 import reference
 from conftest import FIXTURES, KERAS_STACKS, stack_id
 from rnnshape import summarize
-from rnnshape.errors import InputError
 from rnnshape.forward import forward, run_memory_bytes
 from rnnshape.kinds import GRAPH_KINDS, KINDS
 from rnnshape.run import execute, plan_run
@@ -145,22 +144,28 @@ def test_memory_estimate_covers_what_the_run_holds():
     assert held < run_memory_bytes(summary, 8) < 20 * held
 
 
-@pytest.mark.parametrize("specs", ["lstm:32", "gru:32:seq", "simple:128", "bi:lstm:16:seq", "lstm:32:seq lstm:8"])
-def test_memory_estimate_covers_the_peak_and_needs_no_whole_projection(specs, monkeypatch):
+def peak_bytes_of_a_run(specs: str, timesteps: int, features: int, batch: int) -> tuple:
+    """The summary of ``specs`` and the most memory (bytes, as tracemalloc sees NumPy's
+    allocations) its forward pass holds at once, on float64 weights and input made beforehand."""
     import tracemalloc
 
-    import rnnshape.kinds
-
-    monkeypatch.setattr(rnnshape.kinds, "PROJECTION_BLOCK_MULT_ADDS", 2**14)  # blocks of a few steps
-    summary = summarize(specs, (2000, 8), 4)
+    summary = summarize(specs, (timesteps, features), batch)
     weights = initial_weights(summary, 0, "float64")
-    x = np.random.default_rng(0).normal(0, 1, (4, 2000, 8))
+    x = np.random.default_rng(0).normal(0, 1, (batch, timesteps, features))
     tracemalloc.start()
     try:
         forward(summary, weights, x)
-        peak = tracemalloc.get_traced_memory()[1]
+        return summary, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+@pytest.mark.parametrize("specs", ["lstm:32", "gru:32:seq", "simple:128", "bi:lstm:16:seq", "lstm:32:seq lstm:8"])
+def test_memory_estimate_covers_the_peak_and_needs_no_whole_projection(specs, monkeypatch):
+    import rnnshape.kinds
+
+    monkeypatch.setattr(rnnshape.kinds, "PROJECTION_BLOCK_MULT_ADDS", 2**14)  # blocks of a few steps
+    summary, peak = peak_bytes_of_a_run(specs, 2000, 8, 4)
     estimate = run_memory_bytes(summary, 8)
     assert peak < estimate
     projection_width = {"lstm:32": 4 * 32, "simple:128": 128}.get(specs)
@@ -171,17 +176,7 @@ def test_memory_estimate_covers_the_peak_and_needs_no_whole_projection(specs, mo
 def test_a_long_sequence_through_a_tiny_layer_holds_a_block_not_the_sequence():
     """However small the layer, the projection's buffer (and the views of its steps) is a
     block of steps: 60,000 steps of one unit stay far below a (steps x gates) buffer."""
-    import tracemalloc
-
-    summary = summarize("lstm:1", (60000, 1), 1)
-    weights = initial_weights(summary, 0, "float64")
-    x = np.random.default_rng(0).normal(0, 1, (1, 60000, 1))
-    tracemalloc.start()
-    try:
-        forward(summary, weights, x)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, peak = peak_bytes_of_a_run("lstm:1", 60000, 1, 1)
     assert peak < 60000 * 4 * 8 / 2  # half the projection of the whole sequence (1.9 MB)
 
 
